@@ -1,0 +1,207 @@
+"""Image classification: arrays, files or folders in, labels out; transfer learning built in."""
+
+from __future__ import annotations
+
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from toolkit.backbones.registry import get_backbone_spec
+from toolkit.classification import ClassificationTask
+from toolkit.data.examples import Examples
+from toolkit.data.sources import read_inputs
+from toolkit.heads.classification import classification_head
+from toolkit.preprocessing.image import (
+    ImageNormalization,
+    augmentation_layers,
+    check_images,
+    is_image_path_list,
+    read_image_files,
+    read_image_folder,
+)
+from toolkit.task import register_task
+from toolkit.training.fine_tuning import fine_tuning_stages
+
+
+@register_task("image_classification")
+class ImageClassificationTask(ClassificationTask):
+    """Classify images with a CNN backbone, from scratch or from pretrained weights.
+
+    Parameters
+    ----------
+    backbone : str
+        A vision backbone (``toolkit.list_backbones("vision")``): small-image nets
+        ``resnet`` (default), ``lenet``, ``resnext``, ``densenet``; ImageNet nets
+        ``squeezenet``, ``mobilenetv2``, ``resnet50``, ``densenet121``,
+        ``convnext_tiny``, ``efficientnetb0``.
+    weights : None, "imagenet" or path
+        Pretrained weights for the backbone; with weights the model is trained with
+        the ``fine_tuning`` schedule.
+    image_size : int, (height, width) or None
+        Input size; ``None`` keeps an array's own size (at least the backbone's
+        minimum) and uses the backbone's native size for files and folders.
+    augment : None, "light" or "flip"
+        Train-time augmentation (see :func:`toolkit.preprocessing.image.augmentation_layers`).
+    fine_tuning : "head", "gradual" or "full"
+        Transfer schedule when ``weights`` is given (named so because ``fine_tune``
+        is the method that continues training): see
+        :func:`toolkit.training.fine_tuning.fine_tuning_stages`.
+    dropout : float
+        Dropout before the output layer.
+    epochs, batch_size, learning_rate, schedule, validation_split, early_stopping,
+    callbacks, verbose, seed :
+        Training settings, as in :class:`tasks.sentiment.SentimentTask`.
+    label_column : str, optional
+        Label key of a ``tf.data``/tfds dictionary dataset.
+    data_dir : path, optional
+        tensorflow-datasets folder for ``"tfds:NAME"`` inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toolkit import Task
+    >>> images = np.random.default_rng(0).integers(0, 255, (40, 16, 16, 1))
+    >>> task = Task("image_classification", backbone="lenet", epochs=1, verbose=0)
+    >>> task.fit(images, [0, 1] * 20).predict(images[:2]).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        backbone: str = "resnet",
+        weights: str | None = None,
+        image_size: int | tuple[int, int] | None = None,
+        augment: str | None = "light",
+        fine_tuning: str = "gradual",
+        dropout: float = 0.3,
+        epochs: int = 10,
+        batch_size: int = 32,
+        learning_rate: float = 2e-3,
+        schedule: str = "cosine",
+        validation_split: float = 0.1,
+        early_stopping: int | None = 3,
+        callbacks: list | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+        label_column: str | None = None,
+        data_dir: str | None = None,
+    ):
+        self.backbone = backbone
+        self.weights = weights
+        self.image_size = image_size
+        self.augment = augment
+        self.fine_tuning = fine_tuning
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.seed = seed
+        self.label_column = label_column
+        self.data_dir = data_dir
+
+    # ------------------------------------------------------------- reading
+
+    def _spec(self):
+        return get_backbone_spec(self.backbone, kind="vision")
+
+    def _file_size(self) -> tuple[int, int]:
+        """Size files and folders are read at: fitted, asked for, or the backbone's own."""
+        if hasattr(self, "image_size_"):
+            return self.image_size_
+        if self.image_size is not None:
+            return _as_size(self.image_size)
+        side = self._spec().default_image_size or 224
+        return (side, side)
+
+    def _read(self, X, y=None, *, training: bool) -> Examples:
+        channels = getattr(self, "channels_", 3)
+        if is_image_path_list(X):
+            x = read_image_files(X, self._file_size(), channels)
+        else:
+            x, y = read_inputs(
+                X, y, require_labels=training, label_column=self.label_column,
+                data_dir=self.data_dir,
+                read_folder=lambda path: read_image_folder(path, self._file_size(), channels),
+            )
+        if training and y is None:
+            raise ValueError("Labels are required. Received: y=None")
+        return Examples(check_images(x), y)
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        spec = self._spec()
+        self._fit_labels(examples)
+        height, width = examples.x.shape[1:3]
+        if self.image_size is not None:
+            height, width = _as_size(self.image_size)
+        side = spec.min_image_size
+        self.image_size_ = (max(int(height), side), max(int(width), side))
+        self.channels_ = 3 if self.weights is not None else int(examples.x.shape[-1])
+
+    def _encode(self, examples: Examples):
+        images = examples.x
+        if images.shape[-1] != self.channels_:
+            images = np.repeat(images, 3, axis=-1) if self.channels_ == 3 else (
+                images.mean(axis=-1, keepdims=True))
+        if tuple(images.shape[1:3]) != tuple(self.image_size_):
+            images = tf.image.resize(images, self.image_size_).numpy()
+        return images, self._encode_targets(examples)
+
+    # ------------------------------------------------------------- model
+
+    def _build_model(self) -> keras.Model:
+        spec = self._spec()
+        shape = (*self.image_size_, self.channels_)
+        backbone = spec.builder(input_shape=shape, weights=self.weights)
+        images = keras.Input(shape=shape, name="images")
+        x = images
+        for layer in augmentation_layers(self.augment):
+            x = layer(x)
+        x = ImageNormalization(spec.normalization, name="normalization")(x)
+        # A pretrained body keeps BatchNorm in inference mode, also once unfrozen
+        # (the Keras transfer-learning recipe for small datasets).
+        features = backbone(x, training=False) if self.weights is not None else backbone(x)
+        probabilities = classification_head(features, len(self.classes_), dropout=self.dropout)
+        return keras.Model(images, probabilities, name=self.task_name)
+
+    def _training_stages(self, fine_tuning: bool):
+        if self.weights is None or fine_tuning:
+            return super()._training_stages(fine_tuning)
+        backbone = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model))
+        return fine_tuning_stages(
+            self.fine_tuning,
+            backbone_name=backbone.name,
+            layer_groups=self._spec().extra["layer_groups"],
+            epochs=self._check_positive_int("epochs", self.epochs),
+            learning_rate=self._check_positive_float("learning_rate", self.learning_rate),
+        )
+
+    # ------------------------------------------------------------- state
+
+    def _fitted_state(self) -> dict:
+        return {**self._labels_state(), "image_size": list(self.image_size_),
+                "channels": self.channels_}
+
+    def _restore_state(self, state: dict) -> None:
+        self._restore_labels(state)
+        self.image_size_ = tuple(state["image_size"])
+        self.channels_ = int(state["channels"])
+
+
+def _as_size(image_size) -> tuple[int, int]:
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        return (int(image_size), int(image_size))
+    if (isinstance(image_size, (tuple, list)) and len(image_size) == 2
+            and all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)):
+        return (int(image_size[0]), int(image_size[1]))
+    raise ValueError(
+        f"image_size must be an int or (height, width). Received: image_size={image_size!r}"
+    )
+
+
+__all__ = ["ImageClassificationTask"]

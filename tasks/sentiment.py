@@ -1,0 +1,145 @@
+"""Sentiment / text classification: raw strings in, labels out."""
+
+from __future__ import annotations
+
+import keras
+
+from toolkit.backbones.registry import get_backbone_spec
+from toolkit.classification import ClassificationTask
+from toolkit.data.examples import Examples
+from toolkit.data.sources import read_inputs
+from toolkit.heads.classification import classification_head
+from toolkit.preprocessing.text import TextVectorizer, check_texts, load_word_vectors
+from toolkit.task import register_task
+
+
+@register_task("sentiment", aliases=("text_classification",))
+class SentimentTask(ClassificationTask):
+    """Classify texts (sentiment, topic, intent) with a sequence backbone.
+
+    Parameters
+    ----------
+    backbone : str
+        A sequence backbone: ``bilstm`` (default), ``lstm``, ``gru``, ``bigru``,
+        ``attention``, ``highway``, ``cnn`` (``toolkit.list_backbones("sequence")``).
+    embedding_dim, units : int
+        Word-vector width and recurrent units (filters per width for ``cnn``).
+    dropout : float
+        Dropout on embeddings and before the output layer.
+    max_tokens : int
+        Vocabulary size.
+    max_length : int or None
+        Tokens kept per text; ``None`` uses the 99th percentile of training lengths.
+    embeddings : path or None
+        GloVe-format word vectors (``word v1 ... vd`` per line) to start from; their
+        width must equal ``embedding_dim``.
+    epochs, batch_size, learning_rate, schedule, validation_split, early_stopping :
+        Training settings: at most ``epochs`` passes of AdamW at peak
+        ``learning_rate`` under ``schedule`` (``"cosine"``, ``"onecycle"``,
+        ``"constant"``), ``validation_split`` held out for early stopping with
+        ``early_stopping`` epochs of patience (``None`` turns it off).
+    callbacks : list of keras.callbacks.Callback, optional
+        Passed through to ``keras.Model.fit``.
+    verbose : int
+        0 silent, 1 Keras progress bar, 2 one line per epoch.
+    seed : int or None
+        Makes two fits give identical predictions.
+    text_column, label_column : str, optional
+        Columns of a DataFrame or CSV/TSV file (defaults: ``text``/``sentence`` and
+        ``label``).
+    data_dir : path, optional
+        tensorflow-datasets folder for ``"tfds:NAME"`` inputs.
+
+    Examples
+    --------
+    >>> from toolkit import Task
+    >>> task = Task("sentiment", epochs=2, seed=0, verbose=0)
+    >>> texts = ["a wonderful, moving film", "dull and far too long"] * 20
+    >>> task.fit(texts, ["positive", "negative"] * 20).predict(["a wonderful film"])
+    array(['positive'], dtype='<U8')
+    """
+
+    def __init__(
+        self,
+        backbone: str = "bilstm",
+        embedding_dim: int = 128,
+        units: int = 64,
+        dropout: float = 0.4,
+        max_tokens: int = 20000,
+        max_length: int | None = None,
+        embeddings: str | None = None,
+        epochs: int = 5,
+        batch_size: int = 64,
+        learning_rate: float = 2e-3,
+        schedule: str = "cosine",
+        validation_split: float = 0.1,
+        early_stopping: int | None = 1,
+        callbacks: list | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        data_dir: str | None = None,
+    ):
+        self.backbone = backbone
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.dropout = dropout
+        self.max_tokens = max_tokens
+        self.max_length = max_length
+        self.embeddings = embeddings
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.seed = seed
+        self.text_column = text_column
+        self.label_column = label_column
+        self.data_dir = data_dir
+
+    def _read(self, X, y=None, *, training: bool) -> Examples:
+        x, y = read_inputs(
+            X, y, require_labels=training, input_column=self.text_column,
+            label_column=self.label_column, data_dir=self.data_dir,
+        )
+        return Examples(check_texts(x), y)
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
+        self._fit_labels(examples)
+        self.vectorizer_ = TextVectorizer(self.max_tokens, self.max_length).fit(examples.x)
+
+    def _encode(self, examples: Examples):
+        return self.vectorizer_.transform(examples.x), self._encode_targets(examples)
+
+    def _recurrent(self) -> bool:
+        return get_backbone_spec(self.backbone, kind="sequence").recurrent
+
+    def _build_model(self) -> keras.Model:
+        spec = get_backbone_spec(self.backbone, kind="sequence")
+        length = self.vectorizer_.max_length
+        backbone = spec.builder(
+            input_shape=(length,), vocabulary_size=len(self.vectorizer_.vocabulary),
+            embedding_dim=self.embedding_dim, units=self.units, dropout=self.dropout,
+        )
+        if self.embeddings is not None:
+            matrix, _ = load_word_vectors(
+                self.embeddings, self.vectorizer_.vocabulary, self.embedding_dim
+            )
+            backbone.get_layer("embedding").set_weights([matrix])
+        token_ids = keras.Input(shape=(length,), dtype="int32", name="token_ids")
+        probabilities = classification_head(
+            backbone(token_ids), len(self.classes_), dropout=self.dropout
+        )
+        return keras.Model(token_ids, probabilities, name=self.task_name)
+
+    def _fitted_state(self) -> dict:
+        return {**self._labels_state(), "vectorizer": self.vectorizer_.get_state()}
+
+    def _restore_state(self, state: dict) -> None:
+        self._restore_labels(state)
+        self.vectorizer_ = TextVectorizer.from_state(state["vectorizer"])

@@ -1,0 +1,134 @@
+"""Backbone registry: look a backbone up by name, list what exists.
+
+Registering a builder for lookup by name and registering its layers for Keras
+serialization happen in one decorator so the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import keras
+
+BACKBONE_KINDS = ("sequence", "vision")
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Metadata about one registered backbone.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, e.g. ``"bilstm"``.
+    kind : str
+        ``"sequence"`` (token ids ``(batch, steps)`` -> features) or ``"vision"``
+        (images ``(batch, height, width, channels)`` -> features).
+    builder : callable
+        ``builder(input_shape, **options) -> keras.Model``. Sequence builders take
+        ``vocabulary_size`` and ``embedding_dim`` options; vision builders take
+        ``weights``.
+    normalization : str
+        Input normalisation the backbone expects, applied inside the model by the
+        task: ``"none"`` (sequence), ``"unit"`` (pixels / 255), ``"tf"`` (to [-1, 1]),
+        ``"caffe"`` (RGB->BGR, minus ImageNet means), ``"torch"`` (ImageNet mean/std),
+        ``"raw"`` (0..255, the model normalises itself).
+    recurrent : bool
+        Whether training benefits from gradient clipping.
+    default_image_size : int or None
+        Vision only: the input side length the backbone was designed for.
+    min_image_size : int
+        Vision only: smallest side length the backbone accepts.
+    pretrained : bool
+        Vision only: whether ``weights="imagenet"`` or a weights file can be loaded.
+    description : str
+        One line for ``toolkit backbones``.
+    """
+
+    name: str
+    kind: str
+    builder: Callable[..., keras.Model]
+    normalization: str = "none"
+    recurrent: bool = False
+    default_image_size: int | None = None
+    min_image_size: int = 1
+    pretrained: bool = False
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+_BACKBONES: dict[str, BackboneSpec] = {}
+
+
+def register_backbone(name: str, kind: str, **metadata) -> Callable:
+    """Register a backbone builder under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    kind : str
+        One of ``BACKBONE_KINDS``.
+    **metadata
+        Further :class:`BackboneSpec` fields (``normalization``, ``recurrent``, ...).
+
+    Returns
+    -------
+    callable
+        A decorator that records the builder and returns it unchanged.
+
+    Examples
+    --------
+    >>> @register_backbone("tiny_gru", kind="sequence", recurrent=True)
+    ... def build_tiny_gru(input_shape, vocabulary_size, embedding_dim=8):
+    ...     ...
+    """
+    if kind not in BACKBONE_KINDS:
+        raise ValueError(
+            f"Backbone kind must be one of {BACKBONE_KINDS}. Received: kind={kind!r}"
+        )
+
+    def decorator(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+        _BACKBONES[name] = BackboneSpec(name=name, kind=kind, builder=builder, **metadata)
+        return builder
+
+    return decorator
+
+
+def serializable(cls: type) -> type:
+    """Register a custom layer for Keras serialization under the ``toolkit`` package."""
+    return keras.saving.register_keras_serializable(package="toolkit")(cls)
+
+
+def get_backbone_spec(name: str, kind: str | None = None) -> BackboneSpec:
+    """Return the :class:`BackboneSpec` registered as ``name``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown or of the wrong kind; the message lists valid names.
+    """
+    spec = _BACKBONES.get(name) if isinstance(name, str) else None
+    if spec is None or (kind is not None and spec.kind != kind):
+        valid = list_backbones(kind=kind)
+        raise ValueError(
+            f"Unknown backbone. Expected one of {valid}. Received: backbone={name!r}"
+        )
+    return spec
+
+
+def list_backbones(kind: str | None = None) -> list[str]:
+    """List registered backbone names, optionally only those of one ``kind``.
+
+    Examples
+    --------
+    >>> import toolkit
+    >>> "bilstm" in toolkit.list_backbones(kind="sequence")
+    True
+    """
+    if kind is not None and kind not in BACKBONE_KINDS:
+        raise ValueError(
+            f"Backbone kind must be one of {BACKBONE_KINDS} or None. Received: kind={kind!r}"
+        )
+    return sorted(name for name, spec in _BACKBONES.items() if kind in (None, spec.kind))

@@ -1,0 +1,58 @@
+"""What every single-label classification task shares: label maps, probabilities, reports."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from sklearn.base import ClassifierMixin
+
+from toolkit.data.examples import Examples
+from toolkit.evaluation.classification import ClassificationReport
+from toolkit.preprocessing.labels import encode_labels, fit_classes
+from toolkit.task import Task
+
+
+class ClassificationTask(ClassifierMixin, Task):
+    """A :class:`Task` whose targets are one label per example.
+
+    Subclasses read and encode inputs and build the feature extractor; this class owns
+    ``classes_``, the softmax output, ``predict_proba`` and the classification report.
+    ``score`` is accuracy.
+    """
+
+    def _fit_labels(self, examples: Examples) -> None:
+        self.classes_ = fit_classes(examples.y)
+
+    def _encode_targets(self, examples: Examples):
+        return None if examples.y is None else encode_labels(examples.y, self.classes_)
+
+    def _loss(self):
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def _metrics(self) -> list:
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def _stratify(self) -> bool:
+        return True
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n, len(classes_))``, columns in ``classes_`` order."""
+        return self._outputs(self._read(X, training=False))
+
+    def _decode(self, outputs: np.ndarray) -> np.ndarray:
+        return self.classes_[np.argmax(outputs, axis=-1)]
+
+    def _report(self, examples: Examples, outputs: np.ndarray) -> ClassificationReport:
+        encode_labels(examples.y, self.classes_)  # unknown labels fail here, clearly
+        return ClassificationReport.from_predictions(
+            self.task_name, examples.y, self._decode(outputs), classes=self.classes_
+        )
+
+    def _headline_metric(self, report) -> float:
+        return report.metrics["accuracy"]
+
+    def _labels_state(self) -> dict:
+        return {"classes": self.classes_.tolist()}
+
+    def _restore_labels(self, state: dict) -> None:
+        self.classes_ = np.asarray(state["classes"])

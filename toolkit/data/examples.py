@@ -1,0 +1,35 @@
+"""The in-memory container every adapter produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Examples:
+    """Inputs ``x`` and optional targets ``y`` of equal length.
+
+    ``x`` is a NumPy array (texts as an object array, images as ``(n, h, w, c)``) or a
+    list for ragged data; ``y`` is a NumPy array or ``None`` at prediction time.
+    """
+
+    x: Any
+    y: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(
+                "X and y must have the same length. "
+                f"Received: len(X)={len(self.x)}, len(y)={len(self.y)}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def subset(self, indices: np.ndarray) -> Examples:
+        """Return the examples at ``indices``."""
+        x = self.x[indices] if isinstance(self.x, np.ndarray) else [self.x[i] for i in indices]
+        return Examples(x, None if self.y is None else self.y[indices])

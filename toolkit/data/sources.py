@@ -1,0 +1,131 @@
+"""One entry point that turns any supported input form into ``(x, y)`` arrays.
+
+Supported forms: Python lists, NumPy arrays, pandas Series/DataFrames (columns by
+name), ``tf.data.Dataset`` of ``(x, y)`` pairs (batched or not), table files (CSV/TSV
+with a header), ``"tfds:NAME[:SPLIT]"``, and folders (read by the task, e.g. a
+class-per-subfolder image directory).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from toolkit.data.tables import TABLE_SUFFIXES, read_table, split_columns
+from toolkit.data.tfds_source import is_tfds_spec, load_tfds
+
+FolderReader = Callable[[Path], tuple[Any, Any]]
+
+
+def read_inputs(
+    X: Any,
+    y: Any = None,
+    *,
+    require_labels: bool,
+    input_column: str | None = None,
+    label_column: str | None = None,
+    data_dir: str | Path | None = None,
+    read_folder: FolderReader | None = None,
+) -> tuple[Any, Any]:
+    """Resolve ``X``/``y`` into an input array and a label array (or ``None``).
+
+    Parameters
+    ----------
+    X : see module docstring
+    y : array-like, optional
+        Labels when ``X`` does not carry them.
+    require_labels : bool
+        Training/evaluation (labels needed) or prediction.
+    input_column, label_column : str, optional
+        Column names for DataFrames and table files.
+    data_dir : path, optional
+        tfds data directory.
+    read_folder : callable, optional
+        ``read_folder(path) -> (x, y)`` for directory inputs.
+
+    Returns
+    -------
+    (x, y)
+    """
+    if X is None:
+        raise ValueError("No input data. Expected X to hold examples. Received: X=None")
+    if is_tfds_spec(X):
+        X = load_tfds(X, data_dir=data_dir)
+    elif isinstance(X, (str, Path)) and Path(X).exists():
+        return _read_path(Path(X), y, require_labels, input_column, label_column, read_folder)
+    elif isinstance(X, (str, Path)) and Path(X).suffix.lower() in TABLE_SUFFIXES:
+        raise ValueError(f"File not found. Received: X={str(X)!r}")
+    if isinstance(X, tf.data.Dataset):
+        x, y_from_data = dataset_to_arrays(X)
+        return x, _labels(y_from_data if y is None else y, require_labels)
+    if isinstance(X, pd.DataFrame):
+        x, y_from_frame = split_columns(
+            X, input_column, label_column if y is None else None,
+            require_labels=require_labels and y is None,
+        )
+        return x, _labels(y_from_frame if y is None else y, require_labels)
+    return X, _labels(y, require_labels)
+
+
+def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+    """Materialise a ``tf.data.Dataset`` of ``(x, y)``, ``{"...", "label"}`` or ``x``."""
+    spec = dataset.element_spec
+    if isinstance(spec, dict):
+        keys = list(spec)
+        label_key = "label" if "label" in spec else keys[-1]
+        input_key = next(k for k in keys if k != label_key)
+        dataset = dataset.map(lambda e: (e[input_key], e[label_key]))
+        spec = dataset.element_spec
+    paired = isinstance(spec, tuple) and len(spec) == 2
+    label_spec = spec[1] if paired else spec
+    if label_spec.shape.rank and label_spec.shape[0] is None and paired:
+        dataset = dataset.unbatch()  # batched: labels carry a batch axis
+    xs, ys = [], []
+    for element in dataset.as_numpy_iterator():
+        x = element[0] if paired else element
+        xs.append(x.decode("utf-8") if isinstance(x, bytes) else x)
+        if paired:
+            ys.append(element[1].decode("utf-8") if isinstance(element[1], bytes) else element[1])
+    x_array = np.empty(len(xs), dtype=object) if xs and isinstance(xs[0], str) else None
+    if x_array is not None:
+        x_array[:] = xs
+    else:
+        x_array = np.asarray(xs)
+    return x_array, (np.asarray(ys) if paired else None)
+
+
+def _read_path(path, y, require_labels, input_column, label_column, read_folder):
+    if path.is_dir():
+        if read_folder is None:
+            raise ValueError(
+                "This task does not read folders; pass a table file or arrays. "
+                f"Received: X={str(path)!r}"
+            )
+        x, y_from_folder = read_folder(path)
+        return x, _labels(y_from_folder if y is None else y, require_labels)
+    frame = read_table(path)
+    x, y_from_table = split_columns(
+        frame, input_column, label_column, require_labels=require_labels and y is None
+    )
+    return x, _labels(y_from_table if y is None else y, require_labels)
+
+
+def _labels(y: Any, require_labels: bool) -> np.ndarray | None:
+    if y is None:
+        if require_labels:
+            raise ValueError(
+                "Labels are required. Pass y, or data that carries labels "
+                "(a DataFrame/table with a label column, a (x, y) dataset, a folder). "
+                "Received: y=None"
+            )
+        return None
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"y must be a sequence of labels, not a single string. Received: y={y!r}")
+    values = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    return values

@@ -1,0 +1,50 @@
+"""Holding out a validation set."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from toolkit.data.examples import Examples
+
+
+def train_validation_split(
+    examples: Examples, fraction: float | None, *, seed: int | None, stratify: bool = False
+) -> tuple[Examples, Examples | None]:
+    """Split off a shuffled validation set of ``fraction`` of the examples.
+
+    Parameters
+    ----------
+    examples : Examples
+        Labelled examples.
+    fraction : float or None
+        Share held out, in ``[0, 1)``; ``0`` or ``None`` holds out nothing.
+    seed : int or None
+        Seed of the shuffle.
+    stratify : bool
+        Keep class proportions (classification); falls back to a plain split when a
+        class is too rare to appear on both sides.
+
+    Returns
+    -------
+    (train, validation)
+        ``validation`` is ``None`` when nothing is held out.
+    """
+    if fraction is None or fraction == 0:
+        return examples, None
+    if isinstance(fraction, bool) or not isinstance(fraction, (float, int)) or not 0 < fraction < 1:
+        raise ValueError(
+            f"validation_split must be a float in [0, 1). Received: validation_split={fraction!r}"
+        )
+    n_validation = int(round(len(examples) * fraction))
+    if n_validation < 1 or n_validation >= len(examples):
+        return examples, None
+    indices = np.arange(len(examples))
+    labels = examples.y if stratify else None
+    try:
+        train_idx, val_idx = train_test_split(
+            indices, test_size=n_validation, random_state=seed, stratify=labels
+        )
+    except ValueError:  # a class with a single example cannot be stratified
+        train_idx, val_idx = train_test_split(indices, test_size=n_validation, random_state=seed)
+    return examples.subset(np.sort(train_idx)), examples.subset(np.sort(val_idx))

@@ -1,0 +1,65 @@
+"""CSV/TSV files and pandas DataFrames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (``,``) or TSV (``.tsv``/``.txt``, tab) file with a header row."""
+    path = Path(path)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ValueError(
+            f"Expected a table file ending in one of {sorted(TABLE_SUFFIXES)}. "
+            f"Received: path={str(path)!r}"
+        )
+    frame = pd.read_csv(
+        path, sep=TABLE_SUFFIXES[path.suffix.lower()], quoting=3, keep_default_na=False,
+        na_values=[""], dtype=str,
+    )
+    if frame.empty:
+        raise ValueError(f"The table has no rows. Received: path={str(path)!r}")
+    return frame
+
+
+def split_columns(
+    frame: pd.DataFrame,
+    input_column: str | None,
+    label_column: str | None,
+    *,
+    require_labels: bool,
+    default_input_names: tuple[str, ...] = ("text", "sentence"),
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Pick the input and label columns of ``frame``.
+
+    ``label_column=None`` means ``"label"`` if present, else the last column;
+    ``input_column=None`` means the first of ``default_input_names`` present, else the
+    first column that is not the label column.
+    """
+    columns = [str(c) for c in frame.columns]
+    if label_column is None:
+        label_column = "label" if "label" in columns else columns[-1]
+    if input_column is None:
+        present = [name for name in default_input_names if name in columns]
+        others = [c for c in columns if c != label_column]
+        input_column = present[0] if present else (others[0] if others else None)
+    for name, value in (("input_column", input_column), ("label_column", label_column)):
+        if value is not None and value not in columns:
+            raise ValueError(
+                f"Column not found. Expected {name} to be one of {columns}. "
+                f"Received: {name}={value!r}"
+            )
+    x = frame[input_column].to_numpy(dtype=object)
+    has_labels = label_column != input_column and label_column in columns
+    if require_labels and not has_labels:
+        raise ValueError(
+            f"No label column found. Expected label_column to name one of {columns}. "
+            f"Received: label_column={label_column!r}"
+        )
+    y = frame[label_column].to_numpy(dtype=object) if require_labels else None
+    return x, y

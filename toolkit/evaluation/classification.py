@@ -1,0 +1,54 @@
+"""Metrics and report for single-label classification."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as skm
+
+from toolkit.evaluation import plots
+from toolkit.evaluation.report import Report
+
+
+class ClassificationReport(Report):
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> report = ClassificationReport.from_predictions(
+    ...     "sentiment", np.array(["a", "b"]), np.array(["a", "a"]), classes=["a", "b"])
+    >>> report.metrics["accuracy"]
+    0.5
+    """
+
+    @classmethod
+    def from_predictions(cls, task: str, y_true, y_pred, *, classes) -> ClassificationReport:
+        labels = list(classes)
+        precision, recall, f1, support = skm.precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, zero_division=0
+        )
+        metrics = {
+            "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+            "macro_f1": float(skm.f1_score(y_true, y_pred, labels=labels, average="macro",
+                                           zero_division=0)),
+            "per_class": {
+                str(label): {"precision": float(p), "recall": float(r), "f1": float(f),
+                             "support": int(s)}
+                for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+            },
+            "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+            "labels": [str(label) for label in labels],
+        }
+        return cls(task, metrics)
+
+    def figures(self) -> dict:
+        matrix = np.asarray(self.metrics["confusion_matrix"])
+        return {"confusion_matrix": plots.confusion_matrix(matrix, self.metrics["labels"]),
+                **super().figures()}
+
+    def _markdown_details(self) -> list[str]:
+        lines = ["", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
+        for label, row in self.metrics["per_class"].items():
+            lines.append(f"| {label} | {row['precision']:.4f} | {row['recall']:.4f} | "
+                         f"{row['f1']:.4f} | {row['support']} |")
+        return lines

@@ -1,0 +1,1 @@
+"""Task heads: small layers mapping backbone features to task outputs."""

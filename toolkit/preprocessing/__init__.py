@@ -1,0 +1,1 @@
+"""Preprocessing that travels with a model: labels, text vocabularies, image normalisation."""

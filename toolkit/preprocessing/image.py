@@ -1,0 +1,145 @@
+"""Image input: reading folders and files, checking arrays, normalising inside the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from toolkit.backbones.registry import serializable
+
+NORMALIZATIONS = ("none", "unit", "tf", "caffe", "torch", "raw")
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+_CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+AUGMENTATIONS = (None, "light", "flip")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+@serializable
+class ImageNormalization(keras.layers.Layer):
+    """Map 0..255 pixels to what a backbone expects (see ``BackboneSpec.normalization``).
+
+    ``"unit"``: ``x / 255``; ``"tf"``: to ``[-1, 1]``; ``"caffe"``: RGB->BGR minus the
+    ImageNet means; ``"torch"``: ImageNet mean/std on ``x / 255``; ``"raw"``/``"none"``:
+    unchanged (the backbone normalises itself).
+    """
+
+    def __init__(self, mode: str = "unit", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in NORMALIZATIONS:
+            raise ValueError(f"mode must be one of {NORMALIZATIONS}. Received: mode={mode!r}")
+        self.mode = mode
+
+    def call(self, images):
+        images = ops.cast(images, self.compute_dtype)
+        if self.mode == "unit":
+            return images / 255.0
+        if self.mode == "tf":
+            return images / 127.5 - 1.0
+        if self.mode == "caffe":
+            return ops.flip(images, axis=-1) - ops.convert_to_tensor(_CAFFE_MEAN_BGR, images.dtype)
+        if self.mode == "torch":
+            mean = ops.convert_to_tensor(_IMAGENET_MEAN, images.dtype)
+            std = ops.convert_to_tensor(_IMAGENET_STD, images.dtype)
+            return (images / 255.0 - mean) / std
+        return images
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+def augmentation_layers(augment: str | None) -> list[keras.layers.Layer]:
+    """Random train-time transforms (inactive at inference).
+
+    ``"light"``: small shifts, zooms and rotations, safe for digits and text;
+    ``"flip"``: ``"light"`` plus horizontal flips, for natural photos.
+    """
+    if augment not in AUGMENTATIONS:
+        raise ValueError(f"augment must be one of {AUGMENTATIONS}. Received: augment={augment!r}")
+    if augment is None:
+        return []
+    layers = [
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", name="random_shift"),
+        keras.layers.RandomZoom(0.1, fill_mode="constant", name="random_zoom"),
+        keras.layers.RandomRotation(0.04, fill_mode="constant", name="random_rotation"),
+    ]
+    if augment == "flip":
+        layers.insert(0, keras.layers.RandomFlip("horizontal", name="random_flip"))
+    return layers
+
+
+def check_images(images) -> np.ndarray:
+    """Return images as ``(n, h, w, c)``; grey ``(n, h, w)`` gains a channel axis.
+
+    Raises a clear error for the wrong rank, non-numeric data, NaN/inf, or no images.
+    """
+    array = np.asarray(images)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(
+            "Images must be a numeric array (n, height, width[, channels]) or image paths. "
+            f"Received: dtype={array.dtype}"
+        )
+    if array.ndim == 3:
+        array = array[..., np.newaxis]
+    if array.ndim != 4 or array.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            "Images must have shape (n, height, width) or (n, height, width, channels) with "
+            f"1, 3 or 4 channels. Received: shape={array.shape}"
+        )
+    if len(array) == 0:
+        raise ValueError("No images. Received: shape=" + str(array.shape))
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError("Images contain NaN or infinite values.")
+    return array[..., :3] if array.shape[-1] == 4 else array
+
+
+def read_image_folder(path: Path, image_size: tuple[int, int], channels: int):
+    """Read a class-per-subfolder directory with ``keras.utils.image_dataset_from_directory``.
+
+    Returns ``(images uint8 (n, h, w, c), labels as folder names)``.
+    """
+    dataset = keras.utils.image_dataset_from_directory(
+        path, labels="inferred", label_mode="int", image_size=tuple(image_size),
+        color_mode="grayscale" if channels == 1 else "rgb", shuffle=False, batch_size=64,
+        verbose=False,
+    )
+    images, labels = [], []
+    for batch_images, batch_labels in dataset:
+        images.append(np.clip(np.round(batch_images.numpy()), 0, 255).astype("uint8"))
+        labels.append(batch_labels.numpy())
+    if not images:
+        raise ValueError(f"No images found in class subfolders of {str(path)!r}")
+    names = np.asarray(dataset.class_names, dtype=object)
+    return np.concatenate(images), names[np.concatenate(labels)]
+
+
+def read_image_files(paths, image_size: tuple[int, int], channels: int) -> np.ndarray:
+    """Load image files, resized to ``image_size``, as a uint8 array."""
+    images = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise ValueError(f"Image file not found. Received: {str(path)!r}")
+        try:
+            image = keras.utils.load_img(
+                path, color_mode="grayscale" if channels == 1 else "rgb",
+                target_size=tuple(image_size),
+            )
+        except Exception as error:  # PIL raises several types for unreadable files
+            raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
+        images.append(keras.utils.img_to_array(image).astype("uint8"))
+    return np.stack(images)
+
+
+def is_image_path_list(value) -> bool:
+    """Whether ``value`` is a non-empty list of image file paths."""
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) > 0
+        and all(isinstance(v, (str, Path)) and str(v).lower().endswith(IMAGE_SUFFIXES) for v in value)
+    )

@@ -1,0 +1,131 @@
+"""Text vocabularies and token ids, kept as JSON state so a saved task reads raw strings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+#: Index 0 pads, index 1 stands for out-of-vocabulary tokens.
+PAD, OOV = "", "[UNK]"
+
+
+def check_texts(texts) -> np.ndarray:
+    """Return ``texts`` as an object array of ``str``; reject a bare string and non-text."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            "Expected a sequence of texts; wrap a single text in a list. "
+            f"Received: a single string {texts[:40]!r}"
+        )
+    array = np.asarray(list(texts), dtype=object)
+    if array.ndim != 1:
+        raise ValueError(f"Expected a 1-D sequence of texts. Received: shape={array.shape}")
+    bad = [i for i, t in enumerate(array) if not isinstance(t, str)]
+    if bad:
+        raise TypeError(
+            f"Every text must be a str. Received: {type(array[bad[0]]).__name__} at index "
+            f"{bad[0]} ({len(bad)} non-text value(s))"
+        )
+    return array
+
+
+class TextVectorizer:
+    """Lower-cased, punctuation-split tokenisation into a frequency-ranked vocabulary.
+
+    A thin, stateful wrapper around :class:`keras.layers.TextVectorization`; its state
+    (vocabulary and settings) is plain JSON for ``task.json``.
+
+    Parameters
+    ----------
+    max_tokens : int
+        Vocabulary size including padding and ``[UNK]``.
+    max_length : int or None
+        Sequences are cut/padded to this many tokens; ``None`` picks the 99th
+        percentile of training lengths.
+
+    Examples
+    --------
+    >>> vectorizer = TextVectorizer(max_tokens=100).fit(["a good film", "a bad film"])
+    >>> vectorizer.transform(["a good film"]).shape
+    (1, 3)
+    """
+
+    def __init__(self, max_tokens: int = 20000, max_length: int | None = None):
+        self.max_tokens = max_tokens
+        self.max_length = max_length
+        self.vocabulary: list[str] = []
+
+    def fit(self, texts: np.ndarray) -> TextVectorizer:
+        layer = self._layer(vocabulary=None)
+        layer.adapt(tf.constant(list(texts)))
+        self.vocabulary = [str(t) for t in layer.get_vocabulary()]
+        if self.max_length is None:
+            lengths = [len(t) for t in self._tokens(texts)]
+            self.max_length = max(1, int(np.percentile(lengths, 99)))
+        return self
+
+    def transform(self, texts: np.ndarray) -> np.ndarray:
+        """Token ids ``(n, max_length)``, right-padded with 0."""
+        layer = self._layer(vocabulary=self.vocabulary)
+        return layer(tf.constant(list(texts))).numpy().astype("int32")
+
+    def _tokens(self, texts):
+        return tf.strings.split(_standardize(tf.constant(list(texts)))).to_list()
+
+    def _layer(self, vocabulary):
+        import keras
+
+        return keras.layers.TextVectorization(
+            max_tokens=self.max_tokens,
+            standardize=_standardize,
+            output_sequence_length=self.max_length,
+            vocabulary=vocabulary,
+        )
+
+    def get_state(self) -> dict:
+        return {"max_tokens": self.max_tokens, "max_length": self.max_length,
+                "vocabulary": self.vocabulary}
+
+    @classmethod
+    def from_state(cls, state: dict) -> TextVectorizer:
+        vectorizer = cls(state["max_tokens"], state["max_length"])
+        vectorizer.vocabulary = list(state["vocabulary"])
+        return vectorizer
+
+
+def _standardize(texts):
+    # Keep punctuation as tokens ("!" and "?" carry sentiment) instead of deleting it.
+    return tf.strings.regex_replace(tf.strings.lower(texts), r"([^\w\s])", r" \1 ")
+
+
+def load_word_vectors(path: str | Path, vocabulary: list[str], dim: int) -> tuple[np.ndarray, int]:
+    """Read GloVe-format vectors (``word v1 ... vd`` per line) for ``vocabulary``.
+
+    Returns
+    -------
+    (matrix, found)
+        ``(len(vocabulary), dim)`` float32 matrix (rows of words not in the file are
+        small random vectors, row 0 is zero) and how many words were found.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Embeddings file not found. Received: embeddings={str(path)!r}")
+    index = {word: i for i, word in enumerate(vocabulary)}
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(0, 0.1, (len(vocabulary), dim)).astype("float32")
+    matrix[0] = 0
+    found = 0
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            word, *values = line.rstrip().split(" ")
+            if len(values) != dim:
+                raise ValueError(
+                    f"Embeddings file rows must have a word and {dim} numbers "
+                    f"(embedding_dim). Received: {len(values)} numbers on line {line_number} "
+                    f"of {str(path)!r}"
+                )
+            if word in index:
+                matrix[index[word]] = np.asarray(values, dtype="float32")
+                found += 1
+    return matrix, found

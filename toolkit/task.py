@@ -1,0 +1,385 @@
+"""The ``Task`` estimator: the fit/predict/evaluate/save/load skeleton every task shares.
+
+A task module declares only what differs (how to read and encode its data, which
+backbone and head to build, how to turn model outputs into predictions, which report
+to make); this module owns the flow and the scikit-learn contract.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from toolkit.data.examples import Examples
+from toolkit.data.pipeline import make_dataset
+from toolkit.data.splits import train_validation_split
+from toolkit.evaluation.report import Report
+from toolkit.training import loop
+from toolkit.training.lr_finder import LRFinderResult, find_learning_rate
+from toolkit.training.seeding import set_seed
+
+_TASKS: dict[str, type[Task]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_task(name: str, aliases: tuple[str, ...] = ()):
+    """Class decorator registering a :class:`Task` subclass under ``name``."""
+
+    def decorator(cls: type[Task]) -> type[Task]:
+        cls.task_name = name
+        _TASKS[name] = cls
+        for alias in aliases:
+            _ALIASES[alias] = name
+        return cls
+
+    return decorator
+
+
+def get_task_class(name: str) -> type[Task]:
+    """Return the task class registered as ``name`` (or one of its aliases)."""
+    if not isinstance(name, str) or _ALIASES.get(name, name) not in _TASKS:
+        raise ValueError(
+            f"Unknown task. Expected one of {list_tasks()}. Received: name={name!r}"
+        )
+    return _TASKS[_ALIASES.get(name, name)]
+
+
+def list_tasks() -> list[str]:
+    """List the registered task names.
+
+    Examples
+    --------
+    >>> import toolkit
+    >>> "sentiment" in toolkit.list_tasks()
+    True
+    """
+    return sorted(_TASKS)
+
+
+class _TaskFactory(type):
+    """Lets ``Task("sentiment", **params)`` return a ``SentimentTask``.
+
+    Doing this in the metaclass rather than ``__new__`` keeps Python from calling
+    ``__init__`` a second time with the name string.
+    """
+
+    def __call__(cls, *args, **params):
+        if cls is Task:
+            if len(args) != 1:
+                raise TypeError(
+                    "Task() takes the task name as its only positional argument, "
+                    f"e.g. Task('sentiment', epochs=3). Received: args={args!r}"
+                )
+            return get_task_class(args[0])(**params)
+        return super().__call__(*args, **params)
+
+
+class Task(BaseEstimator, metaclass=_TaskFactory):
+    """Base class of every task, and the factory that builds them by name.
+
+    ``Task(name, **params)`` returns an instance of the registered subclass; see
+    :func:`list_tasks`. Subclasses are scikit-learn estimators: ``__init__`` stores its
+    arguments unchanged, everything learned in ``fit`` ends in ``_``.
+
+    Examples
+    --------
+    >>> from toolkit import Task
+    >>> task = Task("image_classification", backbone="lenet", epochs=1)
+    >>> type(task).__name__
+    'ImageClassificationTask'
+    """
+
+    task_name: ClassVar[str] = ""
+    #: Parameters that are code, not data, and so are not written to ``task.json``.
+    unsaved_params: ClassVar[tuple[str, ...]] = ("callbacks",)
+
+    # ------------------------------------------------------------------ hooks
+    # A task module implements these; the flow below calls them.
+
+    def _read(self, X: Any, y: Any = None, *, training: bool) -> Examples:
+        """Turn user input into :class:`Examples` (validated, raw)."""
+        raise NotImplementedError
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        """Learn vocabularies, label maps, shapes from the training examples."""
+        raise NotImplementedError
+
+    def _encode(self, examples: Examples) -> tuple[Any, Any]:
+        """Return ``(inputs, targets)`` arrays the model consumes (targets may be None)."""
+        raise NotImplementedError
+
+    def _build_model(self) -> keras.Model:
+        """Build the Keras model (preprocessing layers, backbone, head)."""
+        raise NotImplementedError
+
+    def _loss(self) -> Any:
+        raise NotImplementedError
+
+    def _metrics(self) -> list:
+        return []
+
+    def _decode(self, outputs: np.ndarray) -> Any:
+        """Turn model outputs into user-facing predictions."""
+        raise NotImplementedError
+
+    def _report(self, examples: Examples, outputs: np.ndarray) -> Report:
+        raise NotImplementedError
+
+    def _headline_metric(self, report: Report) -> float:
+        raise NotImplementedError
+
+    def _training_stages(self, fine_tuning: bool) -> list[loop.Stage]:
+        """The training stages: one plain stage unless the task has a schedule."""
+        epochs = self._check_positive_int("epochs", self.epochs)
+        learning_rate = self._check_positive_float("learning_rate", self.learning_rate)
+        if fine_tuning:
+            learning_rate *= loop.FINE_TUNE_LR_FACTOR
+        return [loop.Stage(name="train", epochs=epochs, learning_rate=learning_rate)]
+
+    def _recurrent(self) -> bool:
+        """Whether the model benefits from gradient clipping."""
+        return False
+
+    def _fitted_state(self) -> dict:
+        """JSON-serializable fitted state other than the Keras model."""
+        raise NotImplementedError
+
+    def _restore_state(self, state: dict) -> None:
+        raise NotImplementedError
+
+    # -------------------------------------------------------------- public API
+
+    def fit(self, X: Any, y: Any = None, *, validation_data: tuple | None = None) -> Task:
+        """Train a new model from scratch on ``X`` (and ``y``).
+
+        Parameters
+        ----------
+        X : array-like, pandas DataFrame, tf.data.Dataset, path or "tfds:NAME"
+            Training inputs; see the task's documentation for accepted forms.
+        y : array-like, optional
+            Targets, unless ``X`` carries them (dataset, table, folder, tfds).
+        validation_data : tuple, optional
+            ``(X_val, y_val)`` used instead of holding out ``validation_split``.
+
+        Returns
+        -------
+        self
+        """
+        set_seed(self.seed)
+        train = self._read(X, y, training=True)
+        if validation_data is not None:
+            validation = self._read(*_as_pair(validation_data), training=True)
+        else:
+            train, validation = train_validation_split(
+                train, self.validation_split, seed=self.seed, stratify=self._stratify()
+            )
+        self._fit_preprocessing(train)
+        self.model_ = self._build_model()
+        self.history_ = self._train(train, validation, fine_tuning=False)
+        return self
+
+    def fine_tune(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        epochs: int | None = None,
+        learning_rate: float | None = None,
+        validation_data: tuple | None = None,
+    ) -> Task:
+        """Continue training the fitted model on new data, with a lower learning rate.
+
+        Vocabularies and label maps learned by ``fit`` are kept, so the new data must
+        use known labels.
+
+        Parameters
+        ----------
+        X, y : as in :meth:`fit`
+        epochs : int, optional
+            Defaults to the task's ``epochs``.
+        learning_rate : float, optional
+            Defaults to ``learning_rate`` times ``0.1``.
+        validation_data : tuple, optional
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted()
+        set_seed(self.seed)
+        train = self._read(X, y, training=True)
+        if validation_data is not None:
+            validation = self._read(*_as_pair(validation_data), training=True)
+        else:
+            train, validation = train_validation_split(
+                train, self.validation_split, seed=self.seed, stratify=self._stratify()
+            )
+        overrides = {"epochs": epochs, "learning_rate": learning_rate}
+        history = self._train(train, validation, fine_tuning=True, overrides=overrides)
+        self.history_ = _merge_histories(self.history_, history)
+        return self
+
+    def predict(self, X: Any) -> Any:
+        """Predict on raw inputs (texts, images, paths, ...)."""
+        return self._decode(self._outputs(self._read(X, training=False)))
+
+    def evaluate(self, X: Any, y: Any = None) -> Report:
+        """Score the fitted model on labelled data and return a :class:`Report`."""
+        examples = self._read(X, y, training=True)
+        report = self._report(examples, self._outputs(examples))
+        report.history = dict(getattr(self, "history_", {}) or {})
+        return report
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """The task's headline metric on ``X``/``y`` (higher is better)."""
+        return self._headline_metric(self.evaluate(X, y))
+
+    def lr_find(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        min_lr: float = 1e-6,
+        max_lr: float = 1.0,
+        steps: int = 100,
+    ) -> LRFinderResult:
+        """Run the learning-rate range test (Smith, 2017) on a fresh model.
+
+        The learning rate grows exponentially from ``min_lr`` to ``max_lr`` over
+        ``steps`` batches while the loss is recorded; the test stops early once the loss
+        diverges. The task itself is left unfitted by the test.
+
+        Returns
+        -------
+        LRFinderResult
+            ``learning_rates``, ``losses``, ``suggestion`` and ``plot()``.
+
+        Examples
+        --------
+        >>> result = task.lr_find(texts, labels)          # doctest: +SKIP
+        >>> task.set_params(learning_rate=result.suggestion).fit(texts, labels)  # doctest: +SKIP
+        """
+        set_seed(self.seed)
+        examples = self._read(X, y, training=True)
+        self._fit_preprocessing(examples)
+        model = self._build_model()
+        inputs, targets = self._encode(examples)
+        dataset = make_dataset(
+            inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed
+        )
+        result = find_learning_rate(
+            model,
+            dataset,
+            loss=self._loss(),
+            min_lr=min_lr,
+            max_lr=max_lr,
+            steps=steps,
+            clipnorm=loop.CLIPNORM if self._recurrent() else None,
+        )
+        for attribute in [name for name in vars(self) if name.endswith("_")]:
+            delattr(self, attribute)
+        return result
+
+    def save(self, directory: str | Path) -> Path:
+        """Save the fitted task to ``directory`` (``model.keras`` + ``task.json``)."""
+        from toolkit.saving import save_task
+
+        self._check_fitted()
+        return save_task(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Task:
+        """Load a task saved by :meth:`save`; never runs code from the files."""
+        from toolkit.saving import load_task
+
+        return load_task(directory)
+
+    # -------------------------------------------------------------- internals
+
+    def _stratify(self) -> bool:
+        return False
+
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, "model_")
+
+    def _outputs(self, examples: Examples) -> np.ndarray:
+        self._check_fitted()
+        inputs, _ = self._encode(Examples(examples.x))
+        dataset = make_dataset(inputs, None, batch_size=self.batch_size, shuffle=False)
+        return self.model_.predict(dataset, verbose=0)
+
+    def _train(
+        self,
+        train: Examples,
+        validation: Examples | None,
+        *,
+        fine_tuning: bool,
+        overrides: dict | None = None,
+    ) -> dict:
+        batch_size = self._check_positive_int("batch_size", self.batch_size)
+        inputs, targets = self._encode(train)
+        train_ds = make_dataset(
+            inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed
+        )
+        val_ds = None
+        if validation is not None and len(validation):
+            val_inputs, val_targets = self._encode(validation)
+            val_ds = make_dataset(val_inputs, val_targets, batch_size=batch_size)
+        stages = self._training_stages(fine_tuning)
+        for stage in stages:
+            overrides = overrides or {}
+            if overrides.get("epochs") is not None:
+                stage.epochs = self._check_positive_int("epochs", overrides["epochs"])
+            if overrides.get("learning_rate") is not None:
+                stage.learning_rate = self._check_positive_float(
+                    "learning_rate", overrides["learning_rate"]
+                )
+        return loop.run_stages(
+            self.model_,
+            stages,
+            train_ds,
+            val_ds,
+            loss=self._loss(),
+            metrics=self._metrics(),
+            schedule=self.schedule,
+            clipnorm=loop.CLIPNORM if self._recurrent() else None,
+            early_stopping=self.early_stopping,
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+        )
+
+    @staticmethod
+    def _check_positive_int(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        return int(value)
+
+    @staticmethod
+    def _check_positive_float(name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
+        if not value > 0:
+            raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
+        return float(value)
+
+
+def _as_pair(validation_data: tuple) -> tuple:
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (1, 2):
+        return tuple(validation_data) + (None,) * (2 - len(validation_data))
+    raise ValueError(
+        "validation_data must be a tuple (X_val, y_val) or (X_val,). "
+        f"Received: validation_data of type {type(validation_data).__name__}"
+    )
+
+
+def _merge_histories(first: dict, second: dict) -> dict:
+    merged = {key: list(values) for key, values in (first or {}).items()}
+    for key, values in second.items():
+        merged.setdefault(key, []).extend(values)
+    return merged

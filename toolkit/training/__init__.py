@@ -1,0 +1,1 @@
+"""Compile/fit defaults, schedules, the LR finder, fine-tuning stages and seeding."""

@@ -1,0 +1,93 @@
+"""Transfer-learning schedules: freeze the body, train the head, unfreeze with lower rates.
+
+fastai's ``fine_tune`` done the Keras way: ``trainable`` flags set per stage, a
+recompile between stages, and per-layer-group learning-rate multipliers through
+:class:`~toolkit.training.optimizers.DiscriminativeAdamW`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+from toolkit.training.loop import Stage
+
+FINE_TUNING_MODES = ("head", "gradual", "full")
+#: Share of the backbone's layer groups (from the top) that ``"gradual"`` unfreezes.
+UNFREEZE_FRACTION = 1 / 3
+#: The unfrozen body trains at this fraction of the head's learning rate ...
+BODY_LR_FACTOR = 0.1
+#: ... and the lowest unfrozen group at this fraction of the top group's.
+LOWEST_GROUP_FACTOR = 0.1
+
+
+def fine_tuning_stages(
+    mode: str,
+    *,
+    backbone_name: str,
+    layer_groups: list[str],
+    epochs: int,
+    learning_rate: float,
+) -> list[Stage]:
+    """Stages for ``mode`` (``"head"``, ``"gradual"`` or ``"full"``).
+
+    ``"head"``: the backbone stays frozen. ``"gradual"``: the head trains for half the
+    epochs with the backbone frozen, then the top third of the backbone's layer groups
+    is unfrozen and trained with the rest at a tenth of the rate, lower groups at
+    geometrically smaller rates. ``"full"``: everything trains from the start, with
+    discriminative rates over all groups.
+
+    Parameters
+    ----------
+    mode : str
+        One of ``FINE_TUNING_MODES``.
+    backbone_name : str
+        Name of the backbone layer inside the task's model.
+    layer_groups : list of str
+        Layer-name prefixes of the backbone, bottom to top.
+    epochs : int
+        Total epochs across stages.
+    learning_rate : float
+        Learning rate of the head.
+    """
+    if mode not in FINE_TUNING_MODES:
+        raise ValueError(
+            f"fine_tuning must be one of {FINE_TUNING_MODES}. Received: fine_tuning={mode!r}"
+        )
+    if mode == "head":
+        return [Stage("head", epochs, learning_rate, prepare=_freeze(backbone_name, []))]
+    if mode == "full":
+        return [Stage("full", epochs, learning_rate * BODY_LR_FACTOR,
+                      prepare=_freeze(backbone_name, layer_groups),
+                      lr_multipliers=_multipliers(layer_groups))]
+    top = layer_groups[-max(1, math.ceil(len(layer_groups) * UNFREEZE_FRACTION)):]
+    head_epochs = max(1, epochs // 2)
+    return [
+        Stage("head", head_epochs, learning_rate, prepare=_freeze(backbone_name, [])),
+        Stage("unfreeze", max(1, epochs - head_epochs), learning_rate * BODY_LR_FACTOR,
+              prepare=_freeze(backbone_name, top),
+              lr_multipliers=_multipliers(top)),
+    ]
+
+
+def _freeze(backbone_name: str, trainable_groups: list[str]):
+    """A ``prepare`` callback: only layers in ``trainable_groups`` of the backbone train."""
+
+    def prepare(model: keras.Model) -> None:
+        backbone = model.get_layer(backbone_name)
+        backbone.trainable = True
+        for layer in backbone.layers:
+            layer.trainable = any(layer.name.startswith(prefix) for prefix in trainable_groups)
+
+    return prepare
+
+
+def _multipliers(groups: list[str]) -> dict[str, float]:
+    """Geometric multipliers from ``LOWEST_GROUP_FACTOR`` (bottom) to 1 (top)."""
+    if len(groups) == 1:
+        return {}
+    return {
+        prefix: LOWEST_GROUP_FACTOR ** (1 - index / (len(groups) - 1))
+        for index, prefix in enumerate(groups)
+    }
