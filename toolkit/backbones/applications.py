@@ -92,9 +92,13 @@ def _build_application(name: str, input_shape: tuple[int, int, int],
                      **application.options)
     if weights == IMAGENET:
         with imagenet_download(name):
-            return application.constructor(weights=IMAGENET, **arguments)
-    model = application.constructor(weights=None, **arguments)
-    if weights is not None:
+            features = application.constructor(weights=IMAGENET, **arguments)
+    else:
+        features = application.constructor(weights=None, **arguments)
+    # Built on `input_tensor`, the application takes a list of inputs; rewrapping
+    # gives the plain single-tensor signature callers use (the layers are shared).
+    model = keras.Model(inputs, features.outputs[0], name=features.name)
+    if weights not in (None, IMAGENET):
         model.load_weights(weights)
     return model
 

@@ -19,10 +19,10 @@ from toolkit.backbones.registry import register_backbone
 KIM_WIDTHS = (3, 4, 5)
 
 
-def _embed(input_shape, vocabulary_size, embedding_dim, dropout):
+def _embed(input_shape, vocabulary_size, embedding_dim, dropout, mask=True):
     token_ids = keras.Input(shape=input_shape, dtype="int32", name="token_ids")
     embedded = keras.layers.Embedding(
-        vocabulary_size, embedding_dim, mask_zero=True, name="embedding"
+        vocabulary_size, embedding_dim, mask_zero=mask, name="embedding"
     )(token_ids)
     # Dropping whole embedding channels regularises better than per-element dropout.
     embedded = keras.layers.SpatialDropout1D(dropout, name="embedding_dropout")(embedded)
@@ -97,8 +97,11 @@ def build_highway(input_shape=(None,), vocabulary_size=20000, embedding_dim=128,
                    description="Kim (2014) multi-width convolutions, max-over-time pooled")
 def build_text_cnn(input_shape=(None,), vocabulary_size=20000, embedding_dim=128, units=100,
                    dropout=0.25, return_sequences=False):
-    """Parallel 1-D convolutions of widths 3, 4 and 5 with ``units`` filters each."""
-    token_ids, x = _embed(input_shape, vocabulary_size, embedding_dim, dropout)
+    """Parallel 1-D convolutions of widths 3, 4 and 5 with ``units`` filters each.
+
+    Convolutions ignore masks; padding is zero vectors (id 0), as in Kim (2014).
+    """
+    token_ids, x = _embed(input_shape, vocabulary_size, embedding_dim, dropout, mask=False)
     branches = []
     for width in KIM_WIDTHS:
         branch = keras.layers.Conv1D(units, width, padding="same", activation="relu",

@@ -23,7 +23,8 @@ from toolkit.backbones.registry import get_backbone_spec, register_backbone
 from toolkit.backbones.weights import IMAGENET, check_weights, imagenet_download
 
 RESNET_WIDTHS = (32, 64, 128)
-RESNET_BLOCKS_PER_STAGE = 2
+# One block per stage keeps a 28x28 MNIST epoch to minutes on a laptop CPU.
+RESNET_BLOCKS_PER_STAGE = 1
 RESNEXT_CARDINALITY = 8
 # Bottleneck blocks widen their output twice past the grouped 3x3 convolution.
 RESNEXT_EXPANSION = 2

@@ -86,7 +86,7 @@ def find_learning_rate(
     batches = max(int(dataset.cardinality().numpy()), 1)
     probe = _RangeTest(rates)
     model.fit(dataset.repeat(), steps_per_epoch=batches, epochs=int(np.ceil(steps / batches)),
-              callbacks=[probe], verbose=0)
+              callbacks=[probe], shuffle=False, verbose=0)
     model.set_weights(weights)
     losses = np.asarray(probe.losses)
     tried = rates[: len(losses)]

@@ -1,0 +1,81 @@
+"""The Task factory and the scikit-learn estimator contract."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+import toolkit
+from tasks.image_classification import ImageClassificationTask
+from tasks.sentiment import SentimentTask
+from toolkit import Task
+
+
+def test_factory_returns_registered_class_and_alias():
+    assert type(Task("sentiment")) is SentimentTask
+    assert type(Task("text_classification")) is SentimentTask
+    assert type(Task("image_classification", backbone="lenet")) is ImageClassificationTask
+    assert {"sentiment", "image_classification"} <= set(toolkit.list_tasks())
+
+
+def test_unknown_task_lists_valid_names():
+    with pytest.raises(ValueError, match="sentiment") as error:
+        Task("sentimnet")
+    assert "sentimnet" in str(error.value)
+
+
+def test_task_without_name_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="task name"):
+        Task()
+
+
+def test_params_are_stored_verbatim_and_round_trip():
+    task = Task("sentiment", backbone="gru", epochs=3)
+    params = task.get_params()
+    assert params["backbone"] == "gru" and params["epochs"] == 3
+    copy = clone(task)
+    assert type(copy) is SentimentTask and copy.get_params() == params
+    copy.set_params(epochs=7)
+    assert copy.epochs == 7 and task.epochs == 3
+
+
+def test_init_does_not_validate():
+    # scikit-learn convention: bad values are only reported by fit.
+    task = Task("sentiment", backbone="nope")
+    assert task.backbone == "nope"
+
+
+def test_predict_before_fit_raises_not_fitted(tiny_texts):
+    with pytest.raises(NotFittedError):
+        Task("sentiment").predict(tiny_texts[0][:2])
+
+
+def test_fitted_attributes_end_in_underscore(tiny_texts, fast_text_params):
+    task = Task("sentiment", **fast_text_params).fit(*tiny_texts)
+    learned = {k for k in vars(task) if k not in task.get_params()}
+    assert learned and all(k.endswith("_") for k in learned)
+    assert list(task.classes_) == ["negative", "positive"]
+
+
+def test_pipeline_cross_val_score_and_grid_search(tiny_texts, fast_text_params):
+    texts, labels = np.asarray(tiny_texts[0], dtype=object), np.asarray(tiny_texts[1])
+    pipeline = make_pipeline(
+        FunctionTransformer(lambda x: np.asarray([t.upper() for t in x], dtype=object)),
+        Task("sentiment", **fast_text_params),
+    )
+    assert pipeline.fit(texts, labels).predict(texts[:3]).shape == (3,)
+    scores = cross_val_score(Task("sentiment", **fast_text_params), texts, labels, cv=2)
+    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+    search = GridSearchCV(Task("sentiment", **fast_text_params),
+                          {"backbone": ["cnn", "gru"]}, cv=2).fit(texts, labels)
+    assert search.best_params_["backbone"] in ("cnn", "gru")
+    assert search.best_estimator_.predict(texts[:2]).shape == (2,)
+
+
+def test_score_is_accuracy(tiny_texts, fast_text_params):
+    task = Task("sentiment", **fast_text_params).fit(*tiny_texts)
+    report = task.evaluate(*tiny_texts)
+    assert task.score(*tiny_texts) == report.metrics["accuracy"]

@@ -1,0 +1,109 @@
+"""Training defaults: seeding, restarts, fine-tuning, LR finder, schedules, optimizer."""
+
+import keras
+import numpy as np
+import pytest
+
+from toolkit import Task
+from toolkit.training.fine_tuning import fine_tuning_stages
+from toolkit.training.optimizers import DiscriminativeAdamW
+from toolkit.training.schedules import OneCycle, make_schedule
+
+
+def test_same_seed_gives_identical_predictions(tiny_texts, fast_text_params):
+    first = Task("sentiment", **fast_text_params).fit(*tiny_texts)
+    second = Task("sentiment", **fast_text_params).fit(*tiny_texts)
+    np.testing.assert_array_equal(first.predict_proba(tiny_texts[0]),
+                                  second.predict_proba(tiny_texts[0]))
+
+
+def test_fit_starts_over_and_fine_tune_continues(tiny_images, fast_image_params):
+    images, labels = tiny_images
+    task = Task("image_classification", **fast_image_params).fit(images, labels)
+    first_model = task.model_
+    weights = [w.copy() for w in first_model.get_weights()]
+    task.fine_tune(images, labels, epochs=1)
+    assert task.model_ is first_model  # continued, not rebuilt
+    assert any(not np.allclose(a, b) for a, b in zip(weights, task.model_.get_weights()))
+    assert len(task.history_["loss"]) == 2
+    task.fit(images, labels)
+    assert task.model_ is not first_model and len(task.history_["loss"]) == 1
+
+
+def test_fine_tune_rejects_unknown_labels(tiny_images, fast_image_params):
+    images, labels = tiny_images
+    task = Task("image_classification", **fast_image_params).fit(images, labels)
+    with pytest.raises(ValueError, match="Unknown label"):
+        task.fine_tune(images, np.full(len(labels), 7))
+
+
+def test_callbacks_are_passed_through(tiny_texts, fast_text_params):
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+
+    Task("sentiment", callbacks=[Recorder()], **{**fast_text_params, "epochs": 2}).fit(*tiny_texts)
+    assert seen == [0, 1]
+
+
+def test_early_stopping_restores_best_weights(tiny_texts, fast_text_params):
+    texts, labels = tiny_texts
+    params = {**fast_text_params, "epochs": 6, "learning_rate": 0.05, "early_stopping": 2,
+              "schedule": "constant"}
+    task = Task("sentiment", **params).fit(texts[:64], labels[:64],
+                                          validation_data=(texts[64:], labels[64:]))
+    inputs, targets = task._encode(task._read(texts[64:], labels[64:], training=True))
+    task.model_.compile(loss=task._loss())
+    restored = task.model_.evaluate(inputs, targets, verbose=0, return_dict=True)["loss"]
+    assert restored == pytest.approx(min(task.history_["val_loss"]), rel=1e-4)
+
+
+def test_lr_find_suggests_a_rate_in_range_and_leaves_task_unfitted(tiny_texts, fast_text_params):
+    task = Task("sentiment", **fast_text_params)
+    result = task.lr_find(*tiny_texts, steps=20, min_lr=1e-5, max_lr=1.0)
+    assert 1e-5 <= result.suggestion <= 1.0
+    assert len(result.learning_rates) == len(result.losses) > 2
+    assert result.plot().axes
+    assert not hasattr(task, "model_")
+
+
+def test_one_cycle_rises_then_falls():
+    schedule = OneCycle(max_lr=1.0, total_steps=100)
+    values = [float(schedule(step)) for step in (0, 25, 60, 99)]
+    assert values[0] < values[1] == pytest.approx(1.0) and values[1] > values[2] > values[3]
+    assert OneCycle.from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_unknown_schedule_is_rejected():
+    with pytest.raises(ValueError, match="schedule"):
+        make_schedule("linear", 1e-3, 10)
+
+
+def test_discriminative_optimizer_scales_each_layers_step():
+    slow = keras.Variable(np.ones(3, "float32"), name="slow")
+    fast = keras.Variable(np.ones(3, "float32"), name="fast")
+    optimizer = DiscriminativeAdamW(learning_rate=0.1, weight_decay=0.0,
+                                    lr_multipliers={"slow": 0.1})
+    optimizer.apply_gradients([(np.ones(3, "float32"), slow), (np.ones(3, "float32"), fast)])
+    slow_step, fast_step = 1 - slow.numpy()[0], 1 - fast.numpy()[0]
+    assert fast_step == pytest.approx(10 * slow_step, rel=1e-3)
+
+
+def test_gradual_fine_tuning_freezes_then_unfreezes_the_top():
+    inputs = keras.Input((4,))
+    body = keras.Sequential([keras.layers.Dense(4, name="low"), keras.layers.Dense(4, name="mid"),
+                             keras.layers.Dense(4, name="top")], name="body")
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(body(inputs)))
+    head, unfreeze = fine_tuning_stages("gradual", backbone_name="body",
+                                        layer_groups=["low", "mid", "top"], epochs=4,
+                                        learning_rate=1e-3)
+    head.prepare(model)
+    assert [layer.trainable for layer in body.layers] == [False, False, False]
+    unfreeze.prepare(model)
+    assert [layer.trainable for layer in body.layers] == [False, False, True]
+    assert unfreeze.learning_rate < head.learning_rate
+    with pytest.raises(ValueError, match="fine_tuning"):
+        fine_tuning_stages("some", backbone_name="body", layer_groups=["low"], epochs=1,
+                           learning_rate=1e-3)

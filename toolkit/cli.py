@@ -1,0 +1,114 @@
+"""The ``toolkit`` command: the Python API from a shell.
+
+Examples
+--------
+``toolkit fit sentiment --data train.tsv --text-column sentence --epochs 3 --out model/``
+``toolkit predict model/ "a moving film" "a dull film"``
+``toolkit evaluate model/ --data test.tsv --report report/``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+#: CLI option -> task parameter, passed only when given and only if the task has it.
+_TASK_OPTIONS = {
+    "backbone": str, "epochs": int, "batch_size": int, "learning_rate": float,
+    "validation_split": float, "weights": str, "image_size": int, "seed": int,
+    "text_column": str, "label_column": str, "embeddings": str, "data_dir": str,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toolkit", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("tasks", help="list the tasks")
+    backbones = commands.add_parser("backbones", help="list the backbones")
+    backbones.add_argument("--kind", choices=["sequence", "vision"], help="only this kind")
+
+    fit = commands.add_parser("fit", help="train a task on data and save it")
+    fit.add_argument("task", help="task name, see `toolkit tasks`")
+    fit.add_argument("--data", required=True,
+                     help="table file (CSV/TSV), image folder or tfds:NAME")
+    fit.add_argument("--out", required=True, help="directory to save the trained task to")
+    for option, kind in _TASK_OPTIONS.items():
+        fit.add_argument("--" + option.replace("_", "-"), type=kind, dest=option)
+    fit.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bar, 2 epoch lines")
+
+    predict = commands.add_parser("predict", help="predict with a saved task")
+    predict.add_argument("model", help="directory written by `toolkit fit`")
+    predict.add_argument("inputs", nargs="+",
+                         help="texts, image files, or one table file / image folder")
+
+    evaluate = commands.add_parser("evaluate", help="score a saved task on labelled data")
+    evaluate.add_argument("model", help="directory written by `toolkit fit`")
+    evaluate.add_argument("--data", required=True, help="labelled table file or image folder")
+    evaluate.add_argument("--report", help="also write the report files to this directory")
+
+    demo = commands.add_parser("demo", help="train the demo tasks on embedded data (offline)")
+    demo.add_argument("tasks", nargs="*", metavar="TASK", help="demo tasks (default: all)")
+    demo.add_argument("--out", default="toolkit-demo-output", help="where reports go")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (non-zero with a one-line error)."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the CLI only: keep output readable
+    from sklearn.exceptions import NotFittedError
+
+    try:
+        return _run(args)
+    except (ValueError, TypeError, NotFittedError, FileNotFoundError) as error:
+        print(f"toolkit: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    import toolkit
+    from toolkit.task import Task
+
+    if args.command == "tasks":
+        print("\n".join(toolkit.list_tasks()))
+    elif args.command == "backbones":
+        from toolkit.backbones.registry import get_backbone_spec
+
+        for name in toolkit.list_backbones(kind=args.kind):
+            spec = get_backbone_spec(name)
+            print(f"{name:16s} {spec.kind:9s} {spec.description}")
+    elif args.command == "fit":
+        task = Task(args.task, verbose=args.verbose)
+        params = {k: getattr(args, k) for k in _TASK_OPTIONS if getattr(args, k) is not None}
+        unknown = sorted(set(params) - set(task.get_params()))
+        if unknown:
+            options = ", ".join("--" + name.replace("_", "-") for name in unknown)
+            raise ValueError(f"Task {args.task!r} has no option(s) {options}.")
+        task.set_params(**params).fit(args.data)
+        print(f"saved to {task.save(args.out)}")
+    elif args.command == "predict":
+        task = Task.load(args.model)
+        inputs = args.inputs
+        if len(inputs) == 1 and Path(inputs[0]).exists() and not Path(inputs[0]).suffix.lower() in (
+                ".jpg", ".jpeg", ".png", ".bmp", ".gif"):
+            inputs = inputs[0]  # a table file or an image folder
+        for prediction in task.predict(inputs):
+            print(prediction)
+    elif args.command == "evaluate":
+        task = Task.load(args.model)
+        report = task.evaluate(args.data)
+        print(report.to_markdown())
+        if args.report:
+            print(f"report written to {report.save(args.report)}")
+    elif args.command == "demo":
+        from toolkit.demo import run_demo
+
+        run_demo(args.tasks or None, out=args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
