@@ -1,0 +1,94 @@
+"""Data adapters: every input form gives the same examples; bad input gives clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from toolkit.data.pipeline import make_dataset
+from toolkit.data.sources import read_inputs
+from toolkit.data.splits import train_validation_split
+from toolkit.data.examples import Examples
+from toolkit.data.tfds_source import load_tfds
+
+TEXTS = ["good film", "bad film", "great", "awful"]
+LABELS = [1, 0, 1, 0]
+
+
+def _read(X, y=None, **kwargs):
+    return read_inputs(X, y, require_labels=True, **kwargs)
+
+
+@pytest.mark.parametrize("form", ["list", "numpy", "series"])
+def test_lists_arrays_and_series(form):
+    convert = {"list": list, "numpy": np.asarray, "series": pd.Series}[form]
+    x, y = _read(convert(TEXTS), convert(LABELS))
+    assert list(x) == TEXTS and list(y) == LABELS
+
+
+def test_dataframe_columns_by_name():
+    frame = pd.DataFrame({"review": TEXTS, "stars": LABELS, "other": 0})
+    x, y = _read(frame, input_column="review", label_column="stars")
+    assert list(x) == TEXTS and list(y) == LABELS
+    with pytest.raises(ValueError, match="Column not found.*'review'.*Received: input_column='txt'"):
+        _read(frame, input_column="txt", label_column="stars")
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_tf_data_dataset(batched):
+    dataset = tf.data.Dataset.from_tensor_slices((TEXTS, LABELS))
+    x, y = _read(dataset.batch(3) if batched else dataset)
+    assert list(x) == TEXTS and list(y) == LABELS
+
+
+def test_csv_and_tsv_files(tmp_path):
+    pd.DataFrame({"sentence": TEXTS, "label": LABELS}).to_csv(tmp_path / "d.tsv", sep="\t",
+                                                              index=False)
+    pd.DataFrame({"text": TEXTS, "label": LABELS}).to_csv(tmp_path / "d.csv", index=False)
+    for name in ("d.tsv", "d.csv"):
+        x, y = _read(str(tmp_path / name))
+        assert list(x) == TEXTS and [int(v) for v in y] == LABELS
+    with pytest.raises(ValueError, match="File not found"):
+        _read(str(tmp_path / "missing.csv"))
+
+
+def test_missing_labels_and_length_mismatch_are_clear():
+    with pytest.raises(ValueError, match="Labels are required"):
+        _read(TEXTS)
+    with pytest.raises(ValueError, match="same length"):
+        Examples(np.asarray(TEXTS), np.asarray(LABELS[:2]))
+    with pytest.raises(ValueError, match="X=None"):
+        _read(None)
+
+
+def test_tfds_offline_error_says_where_and_how(tmp_path):
+    with pytest.raises(ValueError, match="not in data_dir.*tfds build mnist"):
+        load_tfds("tfds:mnist", data_dir=tmp_path, download=False)
+
+
+def test_tfds_dataset_is_read_through_tensorflow_datasets(tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=6):
+        x, y = _read("tfds:mnist:test", data_dir=tmp_path)
+    assert x.shape == (6, 28, 28, 1) and y.shape == (6,)
+
+
+def test_split_is_seeded_stratified_and_disjoint():
+    examples = Examples(np.arange(100), np.asarray([0, 1] * 50))
+    train, val = train_validation_split(examples, 0.2, seed=3, stratify=True)
+    again, _ = train_validation_split(examples, 0.2, seed=3, stratify=True)
+    assert len(val) == 20 and set(train.x).isdisjoint(val.x)
+    assert (val.y == 1).sum() == 10
+    np.testing.assert_array_equal(train.x, again.x)
+    with pytest.raises(ValueError, match="validation_split"):
+        train_validation_split(examples, 1.5, seed=0)
+
+
+def test_pipeline_batches_and_shuffles_with_seed():
+    first = [b.numpy().tolist() for b, _ in make_dataset(np.arange(10), np.arange(10),
+                                                          batch_size=4, shuffle=True, seed=1)]
+    second = [b.numpy().tolist() for b, _ in make_dataset(np.arange(10), np.arange(10),
+                                                           batch_size=4, shuffle=True, seed=1)]
+    assert first == second and sorted(sum(first, [])) == list(range(10))
+    assert [len(b) for b in first] == [4, 4, 2]

@@ -1,0 +1,38 @@
+"""Reports: metrics from scikit-learn, markdown/JSON, files on disk."""
+
+import json
+
+import numpy as np
+import pytest
+
+from toolkit.evaluation import ClassificationReport
+
+
+@pytest.fixture
+def report():
+    y_true = np.array(["cat", "cat", "dog", "dog", "bird"])
+    y_pred = np.array(["cat", "dog", "dog", "dog", "cat"])
+    report = ClassificationReport.from_predictions("t", y_true, y_pred,
+                                                   classes=["bird", "cat", "dog"])
+    report.history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    return report
+
+
+def test_metrics_match_hand_computation(report):
+    assert report.metrics["accuracy"] == pytest.approx(3 / 5)
+    assert report.metrics["per_class"]["dog"] == {"precision": pytest.approx(2 / 3),
+                                                  "recall": 1.0, "f1": pytest.approx(0.8),
+                                                  "support": 2}
+    assert report.metrics["confusion_matrix"] == [[0, 1, 0], [0, 1, 1], [0, 0, 2]]
+    assert report.metrics["macro_f1"] == pytest.approx((0 + 0.5 + 0.8) / 3)
+
+
+def test_markdown_json_and_files(report, tmp_path):
+    assert "| accuracy | 0.6000 |" in report.to_markdown()
+    assert "| dog |" in report.to_markdown()
+    assert json.loads(report.to_json())["metrics"]["accuracy"] == pytest.approx(0.6)
+    assert len(report.plot()) == 2
+    report.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "confusion_matrix.png", "metrics.json", "report.md", "training_curves.png"]
+    assert json.loads((tmp_path / "metrics.json").read_text())["accuracy"] == pytest.approx(0.6)

@@ -1,0 +1,53 @@
+"""The ``toolkit`` command: each subcommand, and one-line errors with non-zero exits."""
+
+import pandas as pd
+import pytest
+
+from toolkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory, tiny_texts):
+    path = tmp_path_factory.mktemp("cli") / "train.tsv"
+    pd.DataFrame({"sentence": tiny_texts[0], "label": tiny_texts[1]}).to_csv(path, sep="\t",
+                                                                           index=False)
+    return path
+
+
+def test_tasks_and_backbones(capsys):
+    assert main(["tasks"]) == 0
+    assert "sentiment" in capsys.readouterr().out
+    assert main(["backbones", "--kind", "vision"]) == 0
+    out = capsys.readouterr().out
+    assert "squeezenet" in out and "bilstm" not in out
+
+
+def test_fit_predict_evaluate(tmp_path, table, capsys):
+    model = tmp_path / "model"
+    assert main(["fit", "sentiment", "--data", str(table), "--backbone", "cnn", "--epochs", "2",
+                 "--seed", "0", "--verbose", "0", "--out", str(model)]) == 0
+    assert main(["predict", str(model), "the film was wonderful", "the film was awful"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert set(lines) <= {"positive", "negative"}
+    assert main(["evaluate", str(model), "--data", str(table), "--report", str(tmp_path / "r")]) == 0
+    assert "| accuracy |" in capsys.readouterr().out
+    assert (tmp_path / "r" / "metrics.json").is_file()
+
+
+def test_bad_input_is_one_line_and_nonzero(tmp_path, table, capsys):
+    assert main(["fit", "sentiment", "--data", str(table), "--backbone", "nope",
+                 "--out", str(tmp_path / "m")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("toolkit: error:") and "nope" in error and "\n" not in error
+    assert main(["fit", "sentiment", "--data", str(table), "--weights", "x.h5",
+                 "--out", str(tmp_path / "m")]) == 2
+    assert "--weights" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "none"), "text"]) == 2
+
+
+def test_help_for_each_command(capsys):
+    for command in ("fit", "predict", "evaluate", "demo", "tasks", "backbones"):
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+    assert "--data" in capsys.readouterr().out

@@ -1,0 +1,74 @@
+"""Saving and loading: identical predictions, no pickle, unsafe or damaged files refused."""
+
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from toolkit import Task
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, tiny_texts):
+    from conftest import FAST_TEXT
+
+    task = Task("sentiment", **FAST_TEXT).fit(*tiny_texts)
+    return task, task.save(tmp_path_factory.mktemp("saved") / "sentiment")
+
+
+def test_round_trip_predicts_the_same_on_raw_text(saved, tiny_texts):
+    task, directory = saved
+    loaded = Task.load(directory)
+    assert type(loaded) is type(task) and loaded.get_params() == {**task.get_params()}
+    np.testing.assert_allclose(loaded.predict_proba(tiny_texts[0]),
+                               task.predict_proba(tiny_texts[0]), rtol=1e-6)
+    document = json.loads((directory / "task.json").read_text())
+    assert document["keras_version"] == keras.__version__ and document["task"] == "sentiment"
+    assert sorted(p.name for p in directory.iterdir()) == ["model.keras", "task.json"]
+
+
+def test_lambda_layer_is_refused(tmp_path, saved):
+    _, directory = saved
+    inputs = keras.Input((3,))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(tmp_path / "model.keras")
+    (tmp_path / "task.json").write_text((directory / "task.json").read_text())
+    with pytest.raises(ValueError, match="safely"):
+        Task.load(tmp_path)
+
+
+def test_corrupted_model_file_is_refused(tmp_path, saved):
+    _, directory = saved
+    (tmp_path / "task.json").write_text((directory / "task.json").read_text())
+    (tmp_path / "model.keras").write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="Could not load the model"):
+        Task.load(tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["format", "task", "params", "json"])
+def test_tampered_task_json_is_refused(tmp_path, saved, damage):
+    _, directory = saved
+    with zipfile.ZipFile(directory / "model.keras") as source:
+        (tmp_path / "model.keras").write_bytes((directory / "model.keras").read_bytes())
+        assert source.namelist()
+    document = json.loads((directory / "task.json").read_text())
+    if damage == "format":
+        document["format_version"] = 99
+    elif damage == "task":
+        document["task"] = "no_such_task"
+    elif damage == "params":
+        document["params"]["evil"] = "os.system"
+    text = "{not json" if damage == "json" else json.dumps(document)
+    (tmp_path / "task.json").write_text(text)
+    with pytest.raises(ValueError):
+        Task.load(tmp_path)
+
+
+def test_missing_directory_and_unfitted_save(tmp_path):
+    with pytest.raises(ValueError, match="missing"):
+        Task.load(tmp_path / "nothing")
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Task("sentiment").save(tmp_path / "x")
