@@ -171,13 +171,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         self
         """
         set_seed(self.seed)
-        train = self._read(X, y, training=True)
-        if validation_data is not None:
-            validation = self._read(*_as_pair(validation_data), training=True)
-        else:
-            train, validation = train_validation_split(
-                train, self.validation_split, seed=self.seed, stratify=self._stratify()
-            )
+        train, validation = self._read_training(X, y, validation_data)
         self._fit_preprocessing(train)
         self.model_ = self._build_model()
         self.history_ = self._train(train, validation, fine_tuning=False)
@@ -213,13 +207,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         """
         self._check_fitted()
         set_seed(self.seed)
-        train = self._read(X, y, training=True)
-        if validation_data is not None:
-            validation = self._read(*_as_pair(validation_data), training=True)
-        else:
-            train, validation = train_validation_split(
-                train, self.validation_split, seed=self.seed, stratify=self._stratify()
-            )
+        train, validation = self._read_training(X, y, validation_data)
         overrides = {"epochs": epochs, "learning_rate": learning_rate}
         history = self._train(train, validation, fine_tuning=True, overrides=overrides)
         self.history_ = _merge_histories(self.history_, history)
@@ -304,6 +292,16 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
     def _stratify(self) -> bool:
         return False
+
+    def _read_training(self, X, y, validation_data) -> tuple[Examples, Examples | None]:
+        train = self._read(X, y, training=True)
+        if len(train) == 0:
+            raise ValueError("No training examples. Received: empty X")
+        if validation_data is not None:
+            return train, self._read(*_as_pair(validation_data), training=True)
+        return train_validation_split(
+            train, self.validation_split, seed=self.seed, stratify=self._stratify()
+        )
 
     def _check_fitted(self) -> None:
         check_is_fitted(self, "model_")

@@ -1,0 +1,55 @@
+"""Sentiment task: bad input is named clearly; real SST-2 data clears a quality floor."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit import Task
+
+
+@pytest.mark.parametrize(
+    "texts, labels, error, match",
+    [
+        ([], [], ValueError, "No training examples"),
+        (["a", "b", "c"], [1, 0], ValueError, "same length"),
+        (["a", "b", "c"], [1, 1, 1], ValueError, "at least two classes"),
+        (["a", "b", "c"], [1, None, 0], ValueError, "missing"),
+        (["a", "b", "c"], [1.0, np.nan, 0.0], ValueError, "missing"),
+        (["a", 3, "c"], [1, 0, 1], TypeError, "must be a str"),
+        ("just one text", [1], TypeError, "wrap a single text"),
+    ],
+)
+def test_bad_training_input_is_named(texts, labels, error, match, fast_text_params):
+    with pytest.raises(error, match=match):
+        Task("sentiment", **fast_text_params).fit(texts, labels)
+
+
+def test_bad_parameters_are_named(tiny_texts, fast_text_params):
+    for params, match in [({"backbone": "resnet"}, "backbone='resnet'"),
+                          ({"epochs": 0}, "epochs"), ({"schedule": "step"}, "schedule"),
+                          ({"validation_split": 2.0}, "validation_split")]:
+        with pytest.raises(ValueError, match=match):
+            Task("sentiment", **{**fast_text_params, **params}).fit(*tiny_texts)
+
+
+def test_glove_embeddings_are_loaded(weights_dir, tiny_texts, fast_text_params):
+    path = weights_dir / "glove" / "glove.6B.50d.head2445.txt"
+    task = Task("sentiment", embeddings=str(path), **{**fast_text_params, "embedding_dim": 50,
+                                                      "epochs": 1, "learning_rate": 1e-9})
+    task.fit(*tiny_texts)
+    vocabulary = task.vectorizer_.vocabulary
+    row = task.model_.get_layer("cnn").get_layer("embedding").get_weights()[0][vocabulary.index("the")]
+    first_line = path.read_text().splitlines()[0].split(" ")
+    assert first_line[0] == "the"
+    np.testing.assert_allclose(row, np.asarray(first_line[1:], dtype="float32"), atol=1e-4)
+    with pytest.raises(ValueError, match="embedding_dim"):
+        Task("sentiment", embeddings=str(path), **fast_text_params).fit(*tiny_texts)
+
+
+def test_sst2_slice_clears_a_quality_floor(data_dir):
+    """Real data: 12k SST-2 training phrases, one epoch, scored on the 872 test sentences."""
+    train = pd.read_csv(data_dir / "sst2" / "train.tsv", sep="\t", quoting=3).sample(
+        12000, random_state=0)
+    task = Task("sentiment", epochs=2, seed=0, verbose=0).fit(train, text_column="sentence")
+    accuracy = task.score(str(data_dir / "sst2" / "test.tsv"))
+    assert accuracy >= 0.72, accuracy  # chance is 0.51
