@@ -49,6 +49,8 @@ class ImageClassificationTask(ClassificationTask):
         :func:`toolkit.training.fine_tuning.fine_tuning_stages`.
     dropout : float
         Dropout before the output layer.
+    weight_decay : float
+        AdamW's decoupled weight decay.
     epochs, batch_size, learning_rate, schedule, validation_split, early_stopping,
     callbacks, verbose, seed :
         Training settings, as in :class:`tasks.sentiment.SentimentTask`.
@@ -75,6 +77,7 @@ class ImageClassificationTask(ClassificationTask):
         augment: str | None = "light",
         fine_tuning: str = "gradual",
         dropout: float = 0.3,
+        weight_decay: float = 1e-4,
         epochs: int = 10,
         batch_size: int = 32,
         learning_rate: float = 2e-3,
@@ -93,6 +96,7 @@ class ImageClassificationTask(ClassificationTask):
         self.augment = augment
         self.fine_tuning = fine_tuning
         self.dropout = dropout
+        self.weight_decay = weight_decay
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate

@@ -26,6 +26,8 @@ class SentimentTask(ClassificationTask):
         Word-vector width and recurrent units (filters per width for ``cnn``).
     dropout : float
         Dropout on embeddings and before the output layer.
+    weight_decay : float
+        AdamW's decoupled weight decay.
     max_tokens : int
         Vocabulary size.
     max_length : int or None
@@ -65,12 +67,13 @@ class SentimentTask(ClassificationTask):
         embedding_dim: int = 128,
         units: int = 64,
         dropout: float = 0.4,
+        weight_decay: float = 1e-2,
         max_tokens: int = 20000,
         max_length: int | None = None,
         embeddings: str | None = None,
-        epochs: int = 5,
-        batch_size: int = 64,
-        learning_rate: float = 2e-3,
+        epochs: int = 3,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
         schedule: str = "cosine",
         validation_split: float = 0.1,
         early_stopping: int | None = 1,
@@ -85,6 +88,7 @@ class SentimentTask(ClassificationTask):
         self.embedding_dim = embedding_dim
         self.units = units
         self.dropout = dropout
+        self.weight_decay = weight_decay
         self.max_tokens = max_tokens
         self.max_length = max_length
         self.embeddings = embeddings

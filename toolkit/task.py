@@ -346,6 +346,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             loss=self._loss(),
             metrics=self._metrics(),
             schedule=self.schedule,
+            weight_decay=self.weight_decay,
             clipnorm=loop.CLIPNORM if self._recurrent() else None,
             early_stopping=self.early_stopping,
             callbacks=self.callbacks,

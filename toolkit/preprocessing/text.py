@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-#: Index 0 pads, index 1 stands for out-of-vocabulary tokens.
-PAD, OOV = "", "[UNK]"
+#: Longest sequence ``max_length=None`` picks; longer texts are cut.
+MAX_AUTO_LENGTH = 256
 
 
 def check_texts(texts) -> np.ndarray:
@@ -41,8 +41,9 @@ class TextVectorizer:
     max_tokens : int
         Vocabulary size including padding and ``[UNK]``.
     max_length : int or None
-        Sequences are cut/padded to this many tokens; ``None`` picks the 99th
-        percentile of training lengths.
+        Sequences are cut/padded to this many tokens; ``None`` picks the longest
+        training text, at most ``MAX_AUTO_LENGTH`` (test texts are often longer than
+        most training texts: SST-2 trains on phrases and tests on sentences).
 
     Examples
     --------
@@ -61,8 +62,8 @@ class TextVectorizer:
         layer.adapt(tf.constant(list(texts)))
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
         if self.max_length is None:
-            lengths = [len(t) for t in self._tokens(texts)]
-            self.max_length = max(1, int(np.percentile(lengths, 99)))
+            longest = max(len(t) for t in self._tokens(texts))
+            self.max_length = max(1, min(longest, MAX_AUTO_LENGTH))
         return self
 
     def transform(self, texts: np.ndarray) -> np.ndarray:

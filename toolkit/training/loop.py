@@ -8,7 +8,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from toolkit.training.optimizers import make_optimizer
+from toolkit.training.optimizers import DEFAULT_WEIGHT_DECAY, make_optimizer
 from toolkit.training.schedules import make_schedule
 
 #: Gradient-norm clip for recurrent backbones.
@@ -51,6 +51,7 @@ def run_stages(
     loss,
     metrics: list,
     schedule: str = "cosine",
+    weight_decay: float = DEFAULT_WEIGHT_DECAY,
     clipnorm: float | None = None,
     early_stopping: int | None = 3,
     callbacks: list | None = None,
@@ -71,6 +72,7 @@ def run_stages(
             optimizer=make_optimizer(
                 make_schedule(schedule, stage.learning_rate, stage.epochs * steps_per_epoch),
                 clipnorm=clipnorm,
+                weight_decay=weight_decay,
                 lr_multipliers=stage.lr_multipliers,
             ),
             loss=loss,
