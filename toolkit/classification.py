@@ -35,6 +35,11 @@ class ClassificationTask(ClassifierMixin, Task):
     def _stratify(self) -> bool:
         return True
 
+    def score(self, X, y=None) -> float:
+        """Accuracy on ``X``/``y``; ``X`` may carry its labels (a table file, a folder)."""
+        # ClassifierMixin.score comes first in the MRO but requires y.
+        return Task.score(self, X, y)
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n, len(classes_))``, columns in ``classes_`` order."""
         return self._outputs(self._read(X, training=False))

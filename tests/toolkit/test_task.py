@@ -75,7 +75,11 @@ def test_pipeline_cross_val_score_and_grid_search(tiny_texts, fast_text_params):
     assert search.best_estimator_.predict(texts[:2]).shape == (2,)
 
 
-def test_score_is_accuracy(tiny_texts, fast_text_params):
+def test_score_is_accuracy_also_on_data_that_carries_labels(tmp_path, tiny_texts,
+                                                          fast_text_params):
     task = Task("sentiment", **fast_text_params).fit(*tiny_texts)
     report = task.evaluate(*tiny_texts)
     assert task.score(*tiny_texts) == report.metrics["accuracy"]
+    table = tmp_path / "test.tsv"
+    table.write_text("text\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in zip(*tiny_texts)))
+    assert task.score(str(table)) == report.metrics["accuracy"]
