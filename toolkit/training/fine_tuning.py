@@ -44,8 +44,8 @@ def fine_tuning_stages(
         One of ``FINE_TUNING_MODES``.
     backbone_name : str
         Name of the backbone layer inside the task's model.
-    layer_groups : list of str
-        Layer-name prefixes of the backbone, bottom to top.
+    layer_groups : list of str or tuple of str
+        Layer-name prefixes of the backbone, bottom to top (a tuple groups several).
     epochs : int
         Total epochs across stages.
     learning_rate : float
@@ -83,11 +83,16 @@ def _freeze(backbone_name: str, trainable_groups: list[str]):
     return prepare
 
 
-def _multipliers(groups: list[str]) -> dict[str, float]:
-    """Geometric multipliers from ``LOWEST_GROUP_FACTOR`` (bottom) to 1 (top)."""
+def _multipliers(groups: list) -> dict[str, float]:
+    """Geometric multipliers from ``LOWEST_GROUP_FACTOR`` (bottom) to 1 (top).
+
+    A group is a prefix or a tuple of prefixes; the result maps each prefix (a plain
+    string, so the optimizer's config stays JSON) to its group's multiplier.
+    """
     if len(groups) == 1:
         return {}
-    return {
-        prefix: LOWEST_GROUP_FACTOR ** (1 - index / (len(groups) - 1))
-        for index, prefix in enumerate(groups)
-    }
+    multipliers = {}
+    for index, group in enumerate(groups):
+        for prefix in (group,) if isinstance(group, str) else group:
+            multipliers[prefix] = LOWEST_GROUP_FACTOR ** (1 - index / (len(groups) - 1))
+    return multipliers

@@ -104,6 +104,9 @@ def test_gradual_fine_tuning_freezes_then_unfreezes_the_top():
     unfreeze.prepare(model)
     assert [layer.trainable for layer in body.layers] == [False, False, True]
     assert unfreeze.learning_rate < head.learning_rate
+    full, = fine_tuning_stages("full", backbone_name="body", layer_groups=[("low", "mid"), "top"],
+                               epochs=1, learning_rate=1e-3)
+    assert full.lr_multipliers == {"low": pytest.approx(0.1), "mid": pytest.approx(0.1), "top": 1.0}
     with pytest.raises(ValueError, match="fine_tuning"):
         fine_tuning_stages("some", backbone_name="body", layer_groups=["low"], epochs=1,
                            learning_rate=1e-3)
