@@ -241,7 +241,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
         The learning rate grows exponentially from ``min_lr`` to ``max_lr`` over
         ``steps`` batches while the loss is recorded; the test stops early once the loss
-        diverges. The task itself is left unfitted by the test.
+        diverges. It trains a throwaway model: the task's own fitted state, if any, is
+        left as it was.
 
         Returns
         -------
@@ -253,25 +254,29 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         >>> result = task.lr_find(texts, labels)          # doctest: +SKIP
         >>> task.set_params(learning_rate=result.suggestion).fit(texts, labels)  # doctest: +SKIP
         """
+        fitted = {name: value for name, value in vars(self).items() if name.endswith("_")}
         set_seed(self.seed)
         examples = self._read(X, y, training=True)
-        self._fit_preprocessing(examples)
-        model = self._build_model()
-        inputs, targets = self._encode(examples)
-        dataset = make_dataset(
-            inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed
-        )
-        result = find_learning_rate(
-            model,
-            dataset,
-            loss=self._loss(),
-            min_lr=min_lr,
-            max_lr=max_lr,
-            steps=steps,
-            clipnorm=loop.CLIPNORM if self._recurrent() else None,
-        )
-        for attribute in [name for name in vars(self) if name.endswith("_")]:
-            delattr(self, attribute)
+        try:
+            self._fit_preprocessing(examples)
+            model = self._build_model()
+            inputs, targets = self._encode(examples)
+            dataset = make_dataset(
+                inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed
+            )
+            result = find_learning_rate(
+                model,
+                dataset,
+                loss=self._loss(),
+                min_lr=min_lr,
+                max_lr=max_lr,
+                steps=steps,
+                clipnorm=loop.CLIPNORM if self._recurrent() else None,
+            )
+        finally:  # the test must not change what the task has learned
+            for name in [name for name in vars(self) if name.endswith("_")]:
+                delattr(self, name)
+            vars(self).update(fitted)
         return result
 
     def save(self, directory: str | Path) -> Path:

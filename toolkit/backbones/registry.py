@@ -1,7 +1,8 @@
 """Backbone registry: look a backbone up by name, list what exists.
 
-Registering a builder for lookup by name and registering its layers for Keras
-serialization happen in one decorator so the two never drift apart.
+``@register_backbone`` records a builder function and its per-architecture metadata
+in one table; custom layers a builder uses are registered for Keras serialization
+with ``@serializable`` (package ``toolkit``), so saved models load in safe mode.
 """
 
 from __future__ import annotations

@@ -60,13 +60,18 @@ def test_early_stopping_restores_best_weights(tiny_texts, fast_text_params):
     assert restored == pytest.approx(min(task.history_["val_loss"]), rel=1e-4)
 
 
-def test_lr_find_suggests_a_rate_in_range_and_leaves_task_unfitted(tiny_texts, fast_text_params):
+def test_lr_find_suggests_a_rate_and_leaves_the_task_as_it_was(tiny_texts, fast_text_params):
     task = Task("sentiment", **fast_text_params)
     result = task.lr_find(*tiny_texts, steps=20, min_lr=1e-5, max_lr=1.0)
     assert 1e-5 <= result.suggestion <= 1.0
     assert len(result.learning_rates) == len(result.losses) > 2
     assert result.plot().axes
     assert not hasattr(task, "model_")
+    task.fit(*tiny_texts)
+    model, probabilities = task.model_, task.predict_proba(tiny_texts[0][:4])
+    task.lr_find(*tiny_texts, steps=5)
+    assert task.model_ is model
+    np.testing.assert_array_equal(task.predict_proba(tiny_texts[0][:4]), probabilities)
 
 
 def test_one_cycle_rises_then_falls():
