@@ -18,9 +18,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
             f"Expected a table file ending in one of {sorted(TABLE_SUFFIXES)}. "
             f"Received: path={str(path)!r}"
         )
+    # Types are inferred as pandas.read_csv does, so labels read here equal labels the
+    # user read with pandas (0/1 stay ints); only empty cells count as missing.
     frame = pd.read_csv(
         path, sep=TABLE_SUFFIXES[path.suffix.lower()], quoting=3, keep_default_na=False,
-        na_values=[""], dtype=str,
+        na_values=[""],
     )
     if frame.empty:
         raise ValueError(f"The table has no rows. Received: path={str(path)!r}")
