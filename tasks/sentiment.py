@@ -9,7 +9,12 @@ from toolkit.classification import ClassificationTask
 from toolkit.data.examples import Examples
 from toolkit.data.sources import read_inputs
 from toolkit.heads.classification import classification_head
-from toolkit.preprocessing.text import TextVectorizer, check_texts, load_word_vectors
+from toolkit.preprocessing.text import (
+    TextVectorizer,
+    TokenDropout,
+    check_texts,
+    load_word_vectors,
+)
 from toolkit.task import register_task
 
 
@@ -26,6 +31,9 @@ class SentimentTask(ClassificationTask):
         Word-vector width and recurrent units (filters per width for ``cnn``).
     dropout : float
         Dropout on embeddings and before the output layer.
+    token_dropout : float
+        Share of training tokens replaced by ``[UNK]`` (word dropout), so the model
+        learns what to make of words it has never seen.
     weight_decay : float
         AdamW's decoupled weight decay.
     max_tokens : int
@@ -67,6 +75,7 @@ class SentimentTask(ClassificationTask):
         embedding_dim: int = 128,
         units: int = 64,
         dropout: float = 0.4,
+        token_dropout: float = 0.1,
         weight_decay: float = 1e-2,
         max_tokens: int = 20000,
         max_length: int | None = None,
@@ -88,6 +97,7 @@ class SentimentTask(ClassificationTask):
         self.embedding_dim = embedding_dim
         self.units = units
         self.dropout = dropout
+        self.token_dropout = token_dropout
         self.weight_decay = weight_decay
         self.max_tokens = max_tokens
         self.max_length = max_length
@@ -136,9 +146,8 @@ class SentimentTask(ClassificationTask):
             )
             backbone.get_layer("embedding").set_weights([matrix])
         token_ids = keras.Input(shape=(length,), dtype="int32", name="token_ids")
-        probabilities = classification_head(
-            backbone(token_ids), len(self.classes_), dropout=self.dropout
-        )
+        features = backbone(TokenDropout(self.token_dropout, name="token_dropout")(token_ids))
+        probabilities = classification_head(features, len(self.classes_), dropout=self.dropout)
         return keras.Model(token_ids, probabilities, name=self.task_name)
 
     def _fitted_state(self) -> dict:

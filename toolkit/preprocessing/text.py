@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
+from toolkit.backbones.registry import serializable
+
+#: Token ids of padding and of out-of-vocabulary words (TextVectorization's layout).
+PAD_ID, OOV_ID = 0, 1
 #: Longest sequence ``max_length=None`` picks; longer texts are cut.
 MAX_AUTO_LENGTH = 256
 
@@ -75,8 +81,6 @@ class TextVectorizer:
         return tf.strings.split(_standardize(tf.constant(list(texts)))).to_list()
 
     def _layer(self, vocabulary):
-        import keras
-
         return keras.layers.TextVectorization(
             max_tokens=self.max_tokens,
             standardize=_standardize,
@@ -93,6 +97,42 @@ class TextVectorizer:
         vectorizer = cls(state["max_tokens"], state["max_length"])
         vectorizer.vocabulary = list(state["vocabulary"])
         return vectorizer
+
+
+@serializable
+class TokenDropout(keras.layers.Layer):
+    """Replace random tokens by ``[UNK]`` while training (word dropout).
+
+    When the training vocabulary fits in ``max_tokens`` every training token is known,
+    so the ``[UNK]`` embedding is never trained, yet new text has unseen words (4.6% of
+    SST-2 test tokens). Dropping words to ``[UNK]`` teaches the model what an unknown
+    word means and regularises like dropout. Padding stays padding; inference is
+    unchanged.
+
+    Parameters
+    ----------
+    rate : float
+        Share of tokens replaced during training.
+    """
+
+    def __init__(self, rate: float = 0.1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, token_ids, training=False):
+        if not training or self.rate == 0:
+            return token_ids
+        keep = keras.random.uniform(ops.shape(token_ids), seed=self.seed_generator) >= self.rate
+        keep = ops.logical_or(keep, ops.equal(token_ids, PAD_ID))
+        return ops.where(keep, token_ids, ops.cast(OOV_ID, token_ids.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
 def _standardize(texts):

@@ -1,0 +1,26 @@
+"""Text preprocessing: vocabulary state, word dropout."""
+
+import numpy as np
+import pytest
+
+from toolkit.preprocessing.text import OOV_ID, TextVectorizer, TokenDropout
+
+
+def test_vectorizer_state_round_trips_and_marks_unknown_words():
+    vectorizer = TextVectorizer(max_tokens=50).fit(["A good film!", "a bad film"])
+    restored = TextVectorizer.from_state(vectorizer.get_state())
+    ids = restored.transform(["a good film !", "a weird film"])
+    np.testing.assert_array_equal(ids, vectorizer.transform(["a good film !", "a weird film"]))
+    assert ids.shape == (2, 4) and ids[1, 1] == OOV_ID and ids[1, 3] == 0
+
+
+def test_token_dropout_only_in_training_and_never_on_padding():
+    layer = TokenDropout(0.5, seed=0)
+    ids = np.array([[5, 6, 7, 8, 9, 10, 0, 0]] * 64, dtype="int32")
+    np.testing.assert_array_equal(layer(ids, training=False), ids)
+    dropped = np.asarray(layer(ids, training=True))
+    assert (dropped[:, 6:] == 0).all()
+    changed = dropped[:, :6] != ids[:, :6]
+    assert (dropped[:, :6][changed] == OOV_ID).all()
+    assert 0.35 < changed.mean() < 0.65
+    assert TokenDropout.from_config(layer.get_config()).rate == pytest.approx(0.5)
