@@ -24,6 +24,9 @@ from toolkit.task import register_task
 from toolkit.training.fine_tuning import fine_tuning_stages
 
 
+AUTO_LR_SCRATCH, AUTO_LR_PRETRAINED = 2e-3, 1e-2
+
+
 @register_task("image_classification")
 class ImageClassificationTask(ClassificationTask):
     """Classify images with a CNN backbone, from scratch or from pretrained weights.
@@ -51,8 +54,12 @@ class ImageClassificationTask(ClassificationTask):
         Dropout before the output layer.
     weight_decay : float
         AdamW's decoupled weight decay.
-    epochs, batch_size, learning_rate, schedule, validation_split, early_stopping,
-    callbacks, verbose, seed :
+    learning_rate : float or "auto"
+        Peak learning rate; ``"auto"`` is ``2e-3`` from scratch and ``1e-2`` with
+        pretrained weights, where it is the new head's rate and the unfrozen body
+        trains at a tenth of it and less (a fresh head on frozen features needs a
+        high rate to converge in the few steps a small dataset gives).
+    epochs, batch_size, schedule, validation_split, early_stopping, callbacks, verbose, seed :
         Training settings, as in :class:`tasks.sentiment.SentimentTask`.
     label_column : str, optional
         Label key of a ``tf.data``/tfds dictionary dataset.
@@ -80,7 +87,7 @@ class ImageClassificationTask(ClassificationTask):
         weight_decay: float = 1e-4,
         epochs: int = 10,
         batch_size: int = 32,
-        learning_rate: float = 2e-3,
+        learning_rate: float | str = "auto",
         schedule: str = "cosine",
         validation_split: float = 0.1,
         early_stopping: int | None = 3,
@@ -170,7 +177,8 @@ class ImageClassificationTask(ClassificationTask):
         # A pretrained body keeps BatchNorm in inference mode, also once unfrozen
         # (the Keras transfer-learning recipe for small datasets).
         features = backbone(x, training=False) if self.weights is not None else backbone(x)
-        probabilities = classification_head(features, len(self.classes_), dropout=self.dropout)
+        probabilities = classification_head(features, len(self.classes_), dropout=self.dropout,
+                                            normalize=self.weights is not None)
         return keras.Model(images, probabilities, name=self.task_name)
 
     def _training_stages(self, fine_tuning: bool):
@@ -182,8 +190,13 @@ class ImageClassificationTask(ClassificationTask):
             backbone_name=backbone.name,
             layer_groups=self._spec().extra["layer_groups"],
             epochs=self._check_positive_int("epochs", self.epochs),
-            learning_rate=self._check_positive_float("learning_rate", self.learning_rate),
+            learning_rate=self._learning_rate(),
         )
+
+    def _learning_rate(self) -> float:
+        if self.learning_rate == "auto":
+            return AUTO_LR_PRETRAINED if self.weights is not None else AUTO_LR_SCRATCH
+        return super()._learning_rate()
 
     # ------------------------------------------------------------- state
 

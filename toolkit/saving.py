@@ -38,7 +38,7 @@ def save_task(task: Task, directory: str | Path) -> Path:
         "state": task._fitted_state(),
         "history": getattr(task, "history_", {}),
     }
-    (directory / STATE_FILE).write_text(json.dumps(document, indent=2))
+    (directory / STATE_FILE).write_text(json.dumps(document, indent=2), encoding="utf-8")
     task.model_.save(directory / MODEL_FILE)
     return directory
 
@@ -60,7 +60,7 @@ def load_task(directory: str | Path) -> Task:
         if not path.is_file():
             raise ValueError(f"Not a saved task: {str(path)!r} is missing.")
     try:
-        document = json.loads(state_path.read_text())
+        document = json.loads(state_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{str(state_path)!r} is not valid JSON: {error}") from error
     if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:

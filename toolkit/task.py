@@ -136,10 +136,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _training_stages(self, fine_tuning: bool) -> list[loop.Stage]:
         """The training stages: one plain stage unless the task has a schedule."""
         epochs = self._check_positive_int("epochs", self.epochs)
-        learning_rate = self._check_positive_float("learning_rate", self.learning_rate)
+        learning_rate = self._learning_rate()
         if fine_tuning:
             learning_rate *= loop.FINE_TUNE_LR_FACTOR
         return [loop.Stage(name="train", epochs=epochs, learning_rate=learning_rate)]
+
+    def _learning_rate(self) -> float:
+        """The peak learning rate (a task may resolve an ``"auto"`` default here)."""
+        return self._check_positive_float("learning_rate", self.learning_rate)
 
     def _recurrent(self) -> bool:
         """Whether the model benefits from gradient clipping."""

@@ -39,7 +39,7 @@ def test_glove_embeddings_are_loaded(weights_dir, tiny_texts, fast_text_params):
     task.fit(*tiny_texts)
     vocabulary = task.vectorizer_.vocabulary
     row = task.model_.get_layer("cnn").get_layer("embedding").get_weights()[0][vocabulary.index("the")]
-    first_line = path.read_text().splitlines()[0].split(" ")
+    first_line = path.read_text(encoding="utf-8").splitlines()[0].split(" ")
     assert first_line[0] == "the"
     np.testing.assert_allclose(row, np.asarray(first_line[1:], dtype="float32"), atol=1e-4)
     with pytest.raises(ValueError, match="embedding_dim"):
@@ -50,6 +50,6 @@ def test_sst2_slice_clears_a_quality_floor(data_dir):
     """Real data: 12k SST-2 training phrases, one epoch, scored on the 872 test sentences."""
     train = pd.read_csv(data_dir / "sst2" / "train.tsv", sep="\t", quoting=3).sample(
         12000, random_state=0)
-    task = Task("sentiment", epochs=2, seed=0, verbose=0).fit(train, text_column="sentence")
+    task = Task("sentiment", epochs=2, seed=0, verbose=0, text_column="sentence").fit(train)
     accuracy = task.score(str(data_dir / "sst2" / "test.tsv"))
     assert accuracy >= 0.72, accuracy  # chance is 0.51

@@ -67,8 +67,8 @@ class Report:
         """Write ``metrics.json``, ``report.md`` and one PNG per figure to ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "metrics.json").write_text(json.dumps(_jsonable(self.metrics), indent=2))
-        (directory / "report.md").write_text(self.to_markdown())
+        (directory / "metrics.json").write_text(json.dumps(_jsonable(self.metrics), indent=2), encoding="utf-8")
+        (directory / "report.md").write_text(self.to_markdown(), encoding="utf-8")
         for name, figure in self.figures().items():
             figure.savefig(directory / f"{name}.png", dpi=100)
         return directory
