@@ -157,7 +157,9 @@ def load_word_vectors(path: str | Path, vocabulary: list[str], dim: int) -> tupl
     matrix = rng.normal(0, 0.1, (len(vocabulary), dim)).astype("float32")
     matrix[0] = 0
     found = 0
-    with path.open(encoding="utf-8") as handle:
+    # Published GloVe files hold a few bytes that are not UTF-8; such words are kept
+    # (with a replacement character) rather than failing the whole file.
+    with path.open(encoding="utf-8", errors="replace") as handle:
         for line_number, line in enumerate(handle, start=1):
             word, *values = line.rstrip().split(" ")
             if len(values) != dim:
