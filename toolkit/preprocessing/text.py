@@ -68,7 +68,8 @@ class TextVectorizer:
         layer.adapt(tf.constant(list(texts)))
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
         if self.max_length is None:
-            longest = max(len(t) for t in self._tokens(texts))
+            tokens = tf.strings.split(_standardize(tf.constant(list(texts))))
+            longest = int(tf.reduce_max(tokens.row_lengths()))
             self.max_length = max(1, min(longest, MAX_AUTO_LENGTH))
         return self
 
@@ -76,9 +77,6 @@ class TextVectorizer:
         """Token ids ``(n, max_length)``, right-padded with 0."""
         layer = self._layer(vocabulary=self.vocabulary)
         return layer(tf.constant(list(texts))).numpy().astype("int32")
-
-    def _tokens(self, texts):
-        return tf.strings.split(_standardize(tf.constant(list(texts)))).to_list()
 
     def _layer(self, vocabulary):
         return keras.layers.TextVectorization(
