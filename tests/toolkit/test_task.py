@@ -1,6 +1,7 @@
 """The Task factory and the scikit-learn estimator contract."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -80,6 +81,11 @@ def test_score_is_accuracy_also_on_data_that_carries_labels(tmp_path, tiny_texts
     task = Task("sentiment", **fast_text_params).fit(*tiny_texts)
     report = task.evaluate(*tiny_texts)
     assert task.score(*tiny_texts) == report.metrics["accuracy"]
+    frame = pd.DataFrame({"sentence": tiny_texts[0], "label": [int(l == "positive")
+                                                                for l in tiny_texts[1]]})
+    numeric = Task("sentiment", text_column="sentence", **fast_text_params).fit(frame)
+    frame.to_csv(tmp_path / "numeric.tsv", sep="\t", index=False)
+    assert numeric.score(str(tmp_path / "numeric.tsv")) == numeric.score(frame)
     table = tmp_path / "test.tsv"
     table.write_text("text\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in zip(*tiny_texts)))
     assert task.score(str(table)) == report.metrics["accuracy"]

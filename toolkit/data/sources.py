@@ -128,4 +128,8 @@ def _labels(y: Any, require_labels: bool) -> np.ndarray | None:
     values = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()
+    if values.dtype == object and values.ndim == 1:
+        # Re-infer: ints or strings boxed as objects (pandas, tf.data) become a typed
+        # array, so scikit-learn's metrics see binary/multiclass targets.
+        values = np.asarray(values.tolist())
     return values

@@ -63,5 +63,5 @@ def split_columns(
             f"No label column found. Expected label_column to name one of {columns}. "
             f"Received: label_column={label_column!r}"
         )
-    y = frame[label_column].to_numpy(dtype=object) if require_labels else None
+    y = frame[label_column].to_numpy() if require_labels else None
     return x, y

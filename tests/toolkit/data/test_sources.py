@@ -29,7 +29,7 @@ def test_lists_arrays_and_series(form):
 def test_dataframe_columns_by_name():
     frame = pd.DataFrame({"review": TEXTS, "stars": LABELS, "other": 0})
     x, y = _read(frame, input_column="review", label_column="stars")
-    assert list(x) == TEXTS and list(y) == LABELS
+    assert list(x) == TEXTS and list(y) == LABELS and y.dtype.kind == "i"
     with pytest.raises(ValueError, match="Column not found.*'review'.*Received: input_column='txt'"):
         _read(frame, input_column="txt", label_column="stars")
 
