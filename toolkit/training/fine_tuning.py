@@ -16,8 +16,10 @@ from toolkit.training.loop import Stage
 FINE_TUNING_MODES = ("head", "gradual", "full")
 #: Share of the backbone's layer groups (from the top) that ``"gradual"`` unfreezes.
 UNFREEZE_FRACTION = 1 / 3
-#: The unfrozen body trains at this fraction of the head's learning rate ...
-BODY_LR_FACTOR = 0.1
+#: The unfrozen body trains at this fraction of the head's learning rate (Adam moves each
+#: weight by about the rate per step, whatever its gradient, so pretrained filters need a
+#: small one) ...
+BODY_LR_FACTOR = 0.01
 #: ... and the lowest unfrozen group at this fraction of the top group's.
 LOWEST_GROUP_FACTOR = 0.1
 
