@@ -90,10 +90,12 @@ def _run(args: argparse.Namespace) -> int:
         task.set_params(**params).fit(args.data)
         print(f"saved to {task.save(args.out)}")
     elif args.command == "predict":
+        from toolkit.preprocessing.image import IMAGE_SUFFIXES
+
         task = Task.load(args.model)
         inputs = args.inputs
-        if len(inputs) == 1 and Path(inputs[0]).exists() and not Path(inputs[0]).suffix.lower() in (
-                ".jpg", ".jpeg", ".png", ".bmp", ".gif"):
+        if (len(inputs) == 1 and Path(inputs[0]).exists()
+                and not inputs[0].lower().endswith(IMAGE_SUFFIXES)):
             inputs = inputs[0]  # a table file or an image folder
         for prediction in task.predict(inputs):
             print(prediction)
