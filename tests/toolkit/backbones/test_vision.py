@@ -58,8 +58,11 @@ def assert_round_trip(model: keras.Model, images: np.ndarray, tmp_path: Path) ->
 
 
 def run_backbone_test(name: str, input_shape: tuple[int, int, int], tmp_path: Path,
-                      round_trip: bool = True) -> keras.Model:
-    """Build ``name``, run it, check its layer groups and (optionally) saving."""
+                      round_trip: bool = True) -> tuple[keras.Model, np.ndarray]:
+    """Build ``name``, run it, check its layer groups and (optionally) saving.
+
+    Returns the model and its features on two images.
+    """
     spec = get_backbone_spec(name, kind="vision")
     model = spec.builder(input_shape)
     images = _images(input_shape)
@@ -69,7 +72,7 @@ def run_backbone_test(name: str, input_shape: tuple[int, int, int], tmp_path: Pa
     assert_layer_groups(model, spec.extra["layer_groups"])
     if round_trip:
         assert_round_trip(model, images, tmp_path)
-    return model
+    return model, keras.ops.convert_to_numpy(features)
 
 
 @pytest.fixture
@@ -90,7 +93,10 @@ def offline(monkeypatch):
 def test_small_backbone_at_min_size(name, channels, tmp_path):
     size = get_backbone_spec(name).min_image_size
     # Non-square on purpose: height and width must be handled independently.
-    run_backbone_test(name, (size, size + 5, channels), tmp_path, round_trip=channels == 3)
+    shape = (size, size + 5, channels)
+    model, features = run_backbone_test(name, shape, tmp_path, round_trip=channels == 3)
+    assert tuple(model.input_shape[1:]) == shape
+    assert features.ndim == 4 and min(features.shape[1:]) >= 1 and np.isfinite(features).all()
 
 
 @pytest.mark.parametrize("name", APPLICATIONS)
@@ -98,11 +104,14 @@ def test_application_at_small_size(name, tmp_path):
     # Saving is slow for these (10-110 MB each): round-trip only EfficientNet, whose
     # built-in Rescaling/Normalization layers are the likeliest to break, and
     # MobileNetV2 in the grayscale test below.
-    run_backbone_test(name, (32, 40, 3), tmp_path, round_trip=name == "efficientnetb0")
+    model, features = run_backbone_test(name, (32, 40, 3), tmp_path,
+                                        round_trip=name == "efficientnetb0")
+    assert tuple(model.input_shape[1:]) == (32, 40, 3)
+    assert features.ndim == 4 and features.shape[-1] >= 512 and np.isfinite(features).all()
 
 
 def test_application_repeats_a_grayscale_channel(tmp_path):
-    model = run_backbone_test("mobilenetv2", (32, 32, 1), tmp_path)
+    model, _ = run_backbone_test("mobilenetv2", (32, 32, 1), tmp_path)
     assert model.get_layer("grayscale_to_rgb").output.shape[-1] == 3
 
 
