@@ -12,25 +12,35 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _shared(env: str, sub: str) -> Path:
-    return Path(os.environ.get(env, REPO_ROOT.parent / "shared" / sub))
+SQUEEZENET_FILE = "squeezenet/squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    """``../shared/data`` (or ``$TOOLKIT_DATA_DIR``); skips the test when absent."""
-    path = _shared("TOOLKIT_DATA_DIR", "data")
+def _shared_or_skip(variable: str, kind: str) -> Path:
+    """``../shared/<kind>`` (or ``$<variable>``); skips the calling test when absent."""
+    path = Path(os.environ.get(variable, REPO_ROOT.parent / "shared" / kind))
     if not path.is_dir():
-        pytest.skip(f"real data folder not found at {path} (set TOOLKIT_DATA_DIR)")
+        pytest.skip(f"real {kind} folder not found at {path} (set {variable})")
     return path
 
 
 @pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """``../shared/data`` (or ``$TOOLKIT_DATA_DIR``)."""
+    return _shared_or_skip("TOOLKIT_DATA_DIR", "data")
+
+
+@pytest.fixture(scope="session")
 def weights_dir() -> Path:
-    """``../shared/weights`` (or ``$TOOLKIT_WEIGHTS_DIR``); skips the test when absent."""
-    path = _shared("TOOLKIT_WEIGHTS_DIR", "weights")
-    if not path.is_dir():
-        pytest.skip(f"pretrained weights folder not found at {path} (set TOOLKIT_WEIGHTS_DIR)")
+    """``../shared/weights`` (or ``$TOOLKIT_WEIGHTS_DIR``)."""
+    return _shared_or_skip("TOOLKIT_WEIGHTS_DIR", "weights")
+
+
+@pytest.fixture(scope="session")
+def squeezenet_weights(weights_dir) -> Path:
+    """The real SqueezeNet v1.1 ImageNet weights file (no top)."""
+    path = weights_dir / SQUEEZENET_FILE
+    if not path.is_file():
+        pytest.skip(f"SqueezeNet weights not found at {path}")
     return path
 
 

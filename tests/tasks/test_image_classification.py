@@ -53,11 +53,10 @@ def test_mnist_slice_clears_a_quality_floor(data_dir):
     assert task.score(images[-1000:], labels[-1000:]) >= 0.90  # chance is 0.10
 
 
-def test_squeezenet_transfer_on_hymenoptera(data_dir, weights_dir):
+def test_squeezenet_transfer_on_hymenoptera(data_dir, squeezenet_weights):
     """Real pretrained weights: the head alone on frozen ImageNet features beats chance."""
     root = data_dir / "hymenoptera" / "hymenoptera_data"
-    weights = weights_dir / "squeezenet" / "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"
-    task = Task("image_classification", backbone="squeezenet", weights=str(weights),
+    task = Task("image_classification", backbone="squeezenet", weights=str(squeezenet_weights),
                 image_size=128, fine_tuning="head", epochs=4, seed=0, verbose=0)
     task.fit(str(root / "train"))
     assert task.score(str(root / "val")) >= 0.80  # chance is 0.54

@@ -7,7 +7,6 @@ they are absent.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import h5py
@@ -18,12 +17,6 @@ from keras.src.utils import file_utils
 
 from toolkit.backbones import applications, vision  # noqa: F401  (registration)
 from toolkit.backbones.registry import get_backbone_spec
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-WEIGHTS_DIR = Path(os.environ.get("TOOLKIT_WEIGHTS_DIR", REPO_ROOT.parent / "shared" / "weights"))
-SQUEEZENET_WEIGHTS = (
-    WEIGHTS_DIR / "squeezenet" / "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"
-)
 
 SMALL_BACKBONES = ["lenet", "resnet", "resnext", "densenet", "squeezenet"]
 APPLICATIONS = ["mobilenetv2", "resnet50", "densenet121", "convnext_tiny", "efficientnetb0"]
@@ -129,13 +122,10 @@ def test_grouped_conv_matches_keras_grouped_conv():
     )
 
 
-def test_squeezenet_loads_real_imagenet_weights():
-    if not SQUEEZENET_WEIGHTS.is_file():
-        pytest.skip(f"SqueezeNet weights not found at {SQUEEZENET_WEIGHTS}; "
-                    "set TOOLKIT_WEIGHTS_DIR to the folder holding squeezenet/")
-    model = get_backbone_spec("squeezenet").builder((227, 227, 3), weights=str(SQUEEZENET_WEIGHTS))
+def test_squeezenet_loads_real_imagenet_weights(squeezenet_weights):
+    model = get_backbone_spec("squeezenet").builder((227, 227, 3), weights=str(squeezenet_weights))
     assert tuple(model.output.shape) == (None, 13, 13, 512)
-    with h5py.File(SQUEEZENET_WEIGHTS, "r") as weights_file:
+    with h5py.File(squeezenet_weights, "r") as weights_file:
         # Legacy HDF5 loading goes by layer order, not name: compare every layer by name.
         layer_names = [name.decode() for name in weights_file.attrs["layer_names"]]
         conv_names = [name for name in layer_names if len(weights_file[name].attrs["weight_names"])]
