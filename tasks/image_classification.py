@@ -57,7 +57,7 @@ class ImageClassificationTask(ClassificationTask):
     learning_rate : float or "auto"
         Peak learning rate; ``"auto"`` is ``2e-3`` from scratch and ``1e-2`` with
         pretrained weights, where it is the new head's rate and the unfrozen body
-        trains at a tenth of it and less (a fresh head on frozen features needs a
+        trains at 1/100 of it and less (a fresh head on frozen features needs a
         high rate to converge in the few steps a small dataset gives).
     epochs, batch_size, schedule, validation_split, early_stopping, callbacks, verbose, seed :
         Training settings, as in :class:`tasks.sentiment.SentimentTask`.
@@ -181,9 +181,9 @@ class ImageClassificationTask(ClassificationTask):
                                             normalize=self.weights is not None)
         return keras.Model(images, probabilities, name=self.task_name)
 
-    def _training_stages(self, fine_tuning: bool):
+    def _training_stages(self, fine_tuning: bool, epochs=None, learning_rate=None):
         if self.weights is None or fine_tuning:
-            return super()._training_stages(fine_tuning)
+            return super()._training_stages(fine_tuning, epochs, learning_rate)
         backbone = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model))
         return fine_tuning_stages(
             self.fine_tuning,

@@ -133,12 +133,21 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _headline_metric(self, report: Report) -> float:
         raise NotImplementedError
 
-    def _training_stages(self, fine_tuning: bool) -> list[loop.Stage]:
-        """The training stages: one plain stage unless the task has a schedule."""
-        epochs = self._check_positive_int("epochs", self.epochs)
-        learning_rate = self._learning_rate()
-        if fine_tuning:
-            learning_rate *= loop.FINE_TUNE_LR_FACTOR
+    def _training_stages(
+        self, fine_tuning: bool, epochs: int | None = None, learning_rate: float | None = None
+    ) -> list[loop.Stage]:
+        """The training stages: one plain stage unless the task has a schedule.
+
+        ``fine_tune`` continues in one stage at ``FINE_TUNE_LR_FACTOR`` of the rate,
+        unless it is given ``epochs``/``learning_rate``.
+        """
+        epochs = self._check_positive_int("epochs", self.epochs if epochs is None else epochs)
+        if learning_rate is not None:
+            learning_rate = self._check_positive_float("learning_rate", learning_rate)
+        else:
+            learning_rate = self._learning_rate() * (
+                loop.FINE_TUNE_LR_FACTOR if fine_tuning else 1.0
+            )
         return [loop.Stage(name="train", epochs=epochs, learning_rate=learning_rate)]
 
     def _learning_rate(self) -> float:
@@ -178,7 +187,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         train, validation = self._read_training(X, y, validation_data)
         self._fit_preprocessing(train)
         self.model_ = self._build_model()
-        self.history_ = self._train(train, validation, fine_tuning=False)
+        self.history_ = self._train(train, validation, self._training_stages(fine_tuning=False))
         return self
 
     def fine_tune(
@@ -212,8 +221,9 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         self._check_fitted()
         set_seed(self.seed)
         train, validation = self._read_training(X, y, validation_data)
-        overrides = {"epochs": epochs, "learning_rate": learning_rate}
-        history = self._train(train, validation, fine_tuning=True, overrides=overrides)
+        stages = self._training_stages(fine_tuning=True, epochs=epochs,
+                                       learning_rate=learning_rate)
+        history = self._train(train, validation, stages)
         self.history_ = _merge_histories(self.history_, history)
         return self
 
@@ -322,12 +332,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         return self.model_.predict(dataset, verbose=0)
 
     def _train(
-        self,
-        train: Examples,
-        validation: Examples | None,
-        *,
-        fine_tuning: bool,
-        overrides: dict | None = None,
+        self, train: Examples, validation: Examples | None, stages: list[loop.Stage]
     ) -> dict:
         batch_size = self._check_positive_int("batch_size", self.batch_size)
         inputs, targets = self._encode(train)
@@ -338,15 +343,6 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         if validation is not None and len(validation):
             val_inputs, val_targets = self._encode(validation)
             val_ds = make_dataset(val_inputs, val_targets, batch_size=batch_size)
-        stages = self._training_stages(fine_tuning)
-        for stage in stages:
-            overrides = overrides or {}
-            if overrides.get("epochs") is not None:
-                stage.epochs = self._check_positive_int("epochs", overrides["epochs"])
-            if overrides.get("learning_rate") is not None:
-                stage.learning_rate = self._check_positive_float(
-                    "learning_rate", overrides["learning_rate"]
-                )
         return loop.run_stages(
             self.model_,
             stages,

@@ -62,8 +62,10 @@ class TextVectorizer:
         self.max_tokens = max_tokens
         self.max_length = max_length
         self.vocabulary: list[str] = []
+        self._lookup = None  # built from the vocabulary once, on first transform
 
     def fit(self, texts: np.ndarray) -> TextVectorizer:
+        self._lookup = None
         layer = self._layer(vocabulary=None)
         layer.adapt(tf.constant(list(texts)))
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
@@ -75,8 +77,9 @@ class TextVectorizer:
 
     def transform(self, texts: np.ndarray) -> np.ndarray:
         """Token ids ``(n, max_length)``, right-padded with 0."""
-        layer = self._layer(vocabulary=self.vocabulary)
-        return layer(tf.constant(list(texts))).numpy().astype("int32")
+        if self._lookup is None:
+            self._lookup = self._layer(vocabulary=self.vocabulary)
+        return self._lookup(tf.constant(list(texts))).numpy().astype("int32")
 
     def _layer(self, vocabulary):
         return keras.layers.TextVectorization(
