@@ -36,8 +36,8 @@ def fine_tuning_stages(
 
     ``"head"``: the backbone stays frozen. ``"gradual"``: the head trains for half the
     epochs with the backbone frozen, then the top third of the backbone's layer groups
-    is unfrozen and trained with the rest at a tenth of the rate, lower groups at
-    geometrically smaller rates. ``"full"``: everything trains from the start, with
+    is unfrozen and trained with the rest at ``BODY_LR_FACTOR`` (1/100) of the rate,
+    lower groups at geometrically smaller rates. ``"full"``: everything trains from the start, with
     discriminative rates over all groups.
 
     Parameters
