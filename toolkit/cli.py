@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("tasks", help="list the tasks")
     backbones = commands.add_parser("backbones", help="list the backbones")
-    backbones.add_argument("--kind", choices=["sequence", "vision"], help="only this kind")
+    backbones.add_argument("--kind", choices=["sequence", "vision", "series"],
+                           help="only this kind")
 
     fit = commands.add_parser("fit", help="train a task on data and save it")
     fit.add_argument("task", help="task name, see `toolkit tasks`")
@@ -75,11 +76,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "tasks":
         print("\n".join(toolkit.list_tasks()))
     elif args.command == "backbones":
-        from toolkit.backbones.registry import get_backbone_spec
+        from toolkit.backbones.registry import BACKBONE_KINDS, get_backbone_spec
 
-        for name in toolkit.list_backbones(kind=args.kind):
-            spec = get_backbone_spec(name)
-            print(f"{name:16s} {spec.kind:9s} {spec.description}")
+        for kind in [args.kind] if args.kind else BACKBONE_KINDS:
+            for name in toolkit.list_backbones(kind=kind):
+                spec = get_backbone_spec(name, kind=kind)
+                print(f"{name:16s} {spec.kind:9s} {spec.description}")
     elif args.command == "fit":
         task = Task(args.task, verbose=args.verbose)
         params = {k: getattr(args, k) for k in _TASK_OPTIONS if getattr(args, k) is not None}

@@ -318,6 +318,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             raise ValueError("No training examples. Received: empty X")
         if validation_data is not None:
             return train, self._read(*_as_pair(validation_data), training=True)
+        return self._split_validation(train)
+
+    def _split_validation(self, train: Examples) -> tuple[Examples, Examples | None]:
+        """Hold out ``validation_split`` of ``train``: shuffled (stratified if the task
+        says so) by default; a task whose examples are ordered in time overrides this."""
         return train_validation_split(
             train, self.validation_split, seed=self.seed, stratify=self._stratify()
         )

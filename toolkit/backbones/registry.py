@@ -12,7 +12,7 @@ from typing import Callable
 
 import keras
 
-BACKBONE_KINDS = ("sequence", "vision")
+BACKBONE_KINDS = ("sequence", "vision", "series")
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,9 @@ class BackboneSpec:
     name : str
         Registry name, e.g. ``"bilstm"``.
     kind : str
-        ``"sequence"`` (token ids ``(batch, steps)`` -> features) or ``"vision"``
-        (images ``(batch, height, width, channels)`` -> features).
+        ``"sequence"`` (token ids ``(batch, steps)`` -> features), ``"vision"``
+        (images ``(batch, height, width, channels)`` -> features) or ``"series"``
+        (real-valued windows ``(batch, steps, channels)`` -> features).
     builder : callable
         ``builder(input_shape, **options) -> keras.Model``. Sequence builders take
         ``vocabulary_size`` and ``embedding_dim`` options; vision builders take
@@ -59,7 +60,9 @@ class BackboneSpec:
     extra: dict = field(default_factory=dict)
 
 
-_BACKBONES: dict[str, BackboneSpec] = {}
+#: Keyed by ``(kind, name)``: a name is unique within its kind only (``lstm`` is both a
+#: sequence and a series backbone).
+_BACKBONES: dict[tuple[str, str], BackboneSpec] = {}
 
 
 def register_backbone(name: str, kind: str, **metadata) -> Callable:
@@ -91,7 +94,7 @@ def register_backbone(name: str, kind: str, **metadata) -> Callable:
         )
 
     def decorator(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-        _BACKBONES[name] = BackboneSpec(name=name, kind=kind, builder=builder, **metadata)
+        _BACKBONES[(kind, name)] = BackboneSpec(name=name, kind=kind, builder=builder, **metadata)
         return builder
 
     return decorator
@@ -105,13 +108,16 @@ def serializable(cls: type) -> type:
 def get_backbone_spec(name: str, kind: str | None = None) -> BackboneSpec:
     """Return the :class:`BackboneSpec` registered as ``name``.
 
+    Without ``kind``, the first kind in ``BACKBONE_KINDS`` that has ``name`` wins.
+
     Raises
     ------
     ValueError
         If ``name`` is unknown or of the wrong kind; the message lists valid names.
     """
-    spec = _BACKBONES.get(name) if isinstance(name, str) else None
-    if spec is None or (kind is not None and spec.kind != kind):
+    kinds = BACKBONE_KINDS if kind is None else (kind,)
+    spec = next((_BACKBONES[(k, name)] for k in kinds if (k, name) in _BACKBONES), None)
+    if spec is None:
         valid = list_backbones(kind=kind)
         raise ValueError(
             f"Unknown backbone. Expected one of {valid}. Received: backbone={name!r}"
@@ -132,4 +138,4 @@ def list_backbones(kind: str | None = None) -> list[str]:
         raise ValueError(
             f"Backbone kind must be one of {BACKBONE_KINDS} or None. Received: kind={kind!r}"
         )
-    return sorted(name for name, spec in _BACKBONES.items() if kind in (None, spec.kind))
+    return sorted({name for (spec_kind, name) in _BACKBONES if kind in (None, spec_kind)})
