@@ -158,6 +158,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         """Whether the model benefits from gradient clipping."""
         return False
 
+    def _sequence_lengths(self, inputs: Any) -> np.ndarray | None:
+        """Real lengths of right-padded sequence inputs, so training batches are cut
+        to their longest sequence (see :func:`~toolkit.data.pipeline.make_dataset`)."""
+        return None
+
     def _fitted_state(self) -> dict:
         """JSON-serializable fitted state other than the Keras model."""
         raise NotImplementedError
@@ -276,7 +281,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             model = self._build_model()
             inputs, targets = self._encode(examples)
             dataset = make_dataset(
-                inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed
+                inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed,
+                lengths=self._sequence_lengths(inputs),
             )
             result = find_learning_rate(
                 model,
@@ -342,12 +348,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         batch_size = self._check_positive_int("batch_size", self.batch_size)
         inputs, targets = self._encode(train)
         train_ds = make_dataset(
-            inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed
+            inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed,
+            lengths=self._sequence_lengths(inputs),
         )
         val_ds = None
         if validation is not None and len(validation):
             val_inputs, val_targets = self._encode(validation)
-            val_ds = make_dataset(val_inputs, val_targets, batch_size=batch_size)
+            val_ds = make_dataset(val_inputs, val_targets, batch_size=batch_size,
+                                  lengths=self._sequence_lengths(val_inputs))
         return loop.run_stages(
             self.model_,
             stages,

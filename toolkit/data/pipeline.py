@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 #: Above this many bytes the arrays are not cached in memory a second time.
@@ -17,6 +18,7 @@ def make_dataset(
     batch_size: int = 32,
     shuffle: bool = False,
     seed: int | None = None,
+    lengths: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batch arrays into a shuffled (optionally), cached, prefetched ``tf.data.Dataset``.
 
@@ -32,6 +34,10 @@ def make_dataset(
         Reshuffle every epoch with ``seed`` (training only).
     seed : int, optional
         Shuffle seed; the same seed gives the same order.
+    lengths : array of int, optional
+        Real length of each (right-padded) sequence. Every batch is then cut along the
+        second axis to its longest sequence, and a shuffled dataset groups sequences
+        of similar length into batches, so little time goes into padding.
 
     Returns
     -------
@@ -46,13 +52,38 @@ def make_dataset(
     [4, 4, 2]
     """
     elements = inputs if targets is None else (inputs, targets)
+    if lengths is not None:
+        elements = (np.asarray(lengths, dtype="int32"), elements)
     dataset = tf.data.Dataset.from_tensor_slices(elements)
     if _nbytes(elements) <= _CACHE_LIMIT_BYTES:
         dataset = dataset.cache()
     if shuffle:
         buffer = int(dataset.cardinality().numpy())
         dataset = dataset.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if lengths is None:
+        dataset = dataset.batch(batch_size)
+    else:
+        if shuffle:
+            dataset = dataset.apply(_length_buckets(lengths, batch_size))
+        else:
+            dataset = dataset.batch(batch_size)
+        dataset = dataset.map(_cut_to_longest, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _length_buckets(lengths: np.ndarray, batch_size: int):
+    """Batch by length deciles (the boundaries adapt to the data)."""
+    boundaries = sorted({int(b) + 1 for b in np.percentile(lengths, np.arange(10, 100, 10))})
+    return tf.data.experimental.bucket_by_sequence_length(
+        lambda length, _: length, boundaries, [batch_size] * (len(boundaries) + 1)
+    )
+
+
+def _cut_to_longest(lengths, elements):
+    longest = tf.maximum(tf.reduce_max(lengths), 1)
+    return tf.nest.map_structure(
+        lambda array: array[:, :longest] if array.shape.rank >= 2 else array, elements
+    )
 
 
 def _nbytes(structure: Any) -> int:

@@ -1,0 +1,67 @@
+"""CoNLL column files: one token per line, columns split by whitespace, blank lines
+between sentences, ``-DOCSTART-`` lines between documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Suffixes read as CoNLL files when a path is given to a tagging task.
+CONLL_SUFFIXES = (".txt", ".conll", ".conllu", ".iob", ".bio", ".tsv")
+
+
+def read_conll(
+    path: str | Path, *, token_column: int = 0, tag_column: int = -1
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Read sentences and their tags from a CoNLL column file.
+
+    Parameters
+    ----------
+    path : path
+        The file (UTF-8).
+    token_column, tag_column : int
+        Column indices of the token and of the tag (negative counts from the end;
+        CoNLL-2003's NER tag is the last column, ``-1``).
+
+    Returns
+    -------
+    (sentences, tags)
+        Lists of token lists and tag lists, one pair per sentence.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "train.txt"
+    >>> _ = path.write_text("-DOCSTART- -X- O\\n\\nEU NNP B-ORG\\nrejects VBZ O\\n")
+    >>> read_conll(path)
+    ([['EU', 'rejects']], [['B-ORG', 'O']])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"CoNLL file not found. Received: path={str(path)!r}")
+    sentences, tags = [], []
+    tokens, labels = [], []
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            columns = line.split()
+            if not columns or columns[0] == "-DOCSTART-":
+                if tokens:
+                    sentences.append(tokens)
+                    tags.append(labels)
+                tokens, labels = [], []
+                continue
+            try:
+                token, label = columns[token_column], columns[tag_column]
+            except IndexError:
+                raise ValueError(
+                    f"Line {line_number} of {str(path)!r} has {len(columns)} column(s); "
+                    f"token_column={token_column} and tag_column={tag_column} need more. "
+                    f"Received: {line.rstrip()!r}"
+                ) from None
+            tokens.append(token)
+            labels.append(label)
+    if tokens:
+        sentences.append(tokens)
+        tags.append(labels)
+    if not sentences:
+        raise ValueError(f"No sentences in CoNLL file {str(path)!r}")
+    return sentences, tags
