@@ -1,0 +1,550 @@
+"""Time-series forecasting: a history in, the next ``horizon`` steps out (point or quantiles)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.base import RegressorMixin, clone
+
+from toolkit.backbones.registry import get_backbone_spec
+from toolkit.data.pipeline import make_dataset
+from toolkit.data.series import TimeSeries, read_series
+from toolkit.evaluation.forecasting import (
+    ForecastReport,
+    LinearBaseline,
+    naive_forecast,
+    seasonal_naive_forecast,
+    seasonal_scale,
+)
+from toolkit.heads.forecasting import PinballLoss, forecast_head
+from toolkit.preprocessing.series import (
+    CALENDAR_FEATURES,
+    AddLevel,
+    FoldTargets,
+    InstanceNormalization,
+    SeriesScaler,
+    UnfoldTargets,
+    calendar_features,
+    forecast_windows,
+    infer_season,
+)
+from toolkit.task import Task, register_task
+
+NORMALIZATIONS = (None, "last", "mean")
+
+
+@register_task("forecasting")
+class ForecastingTask(RegressorMixin, Task):
+    """Forecast the next ``horizon`` steps of one or more series from the last ``lookback``.
+
+    Every evaluation states the model's skill against three baselines fitted on the
+    same training part and scored on the same windows: ``naive`` (last value),
+    ``seasonal_naive`` (last season) and ``linear`` (ridge regression on the lags).
+
+    Parameters
+    ----------
+    horizon : int
+        Steps forecast at once (direct multi-horizon output).
+    lookback : int
+        Past steps the model sees.
+    target : str, list of str or None
+        Column(s) to forecast; ``None`` takes every numeric column that is not a
+        covariate (all of a NumPy array's columns).
+    time_column : str or None
+        Column of timestamps; by default a ``DatetimeIndex``, else a column named
+        ``date``/``datetime``/``timestamp``/``time``/``ds``, else row positions.
+    past_covariates : list of str, optional
+        Columns known only up to the forecast origin (seen in the input window).
+    future_covariates : list of str, optional
+        Columns known ahead (given to ``predict`` as ``future=``), and/or calendar
+        features derived from the timestamps: ``"hour"``, ``"dayofweek"``, ``"day"``,
+        ``"dayofyear"``, ``"month"``, ``"minute"`` (sin/cos encoded; these names take
+        precedence over columns of the same name).
+    quantiles : list of float, optional
+        E.g. ``[0.1, 0.5, 0.9]``: train with pinball loss and forecast these quantiles;
+        reports then give the coverage of the outer interval.
+    backbone : str
+        ``toolkit.list_backbones("series")``: ``linear`` (default), ``mlp``, ``lstm``,
+        ``gru``, ``cnn`` (TCN).
+    normalization : None, "last" or "mean"
+        Instance normalisation inside the model: subtract each window's last value (or
+        mean) from the targets and add it back to the forecast.
+    channel_independent : bool
+        With several targets, forecast each with one shared model (beside all
+        covariates) rather than all jointly.
+    units, dropout : int, float
+        Width and dropout of the ``mlp``/``lstm``/``gru``/``cnn`` backbones.
+    season : int or None
+        Season length of the seasonal naive baseline and of MASE; ``None`` infers it
+        from the frequency (hourly 24, daily 7, ...) or the autocorrelation.
+    fill : None, "ffill", "interpolate" or "zero"
+        Policy for missing timestamps and NaN values; ``None`` raises an error naming
+        them. Irregular timestamps (off the grid) are always an error.
+    epochs, batch_size, learning_rate, schedule, weight_decay, early_stopping, callbacks,
+    verbose, seed :
+        Training settings, as in :class:`tasks.sentiment.SentimentTask`.
+    validation_split : float
+        The last share of the series held out (chronologically) for early stopping.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from toolkit import Task
+    >>> index = pd.date_range("2024-01-01", periods=400, freq="h")
+    >>> load = pd.DataFrame({"load": np.sin(np.arange(400) * 2 * np.pi / 24)}, index=index)
+    >>> task = Task("forecasting", horizon=12, lookback=48, epochs=2, verbose=0, seed=0)
+    >>> task.fit(load).predict(load).shape
+    (12, 1)
+    """
+
+    def __init__(
+        self,
+        horizon: int = 24,
+        lookback: int = 96,
+        target: str | list[str] | None = None,
+        time_column: str | None = None,
+        past_covariates: list[str] | None = None,
+        future_covariates: list[str] | None = None,
+        quantiles: list[float] | None = None,
+        backbone: str = "linear",
+        normalization: str | None = "last",
+        channel_independent: bool = True,
+        units: int = 64,
+        dropout: float = 0.1,
+        season: int | None = None,
+        fill: str | None = None,
+        epochs: int = 20,
+        batch_size: int = 32,
+        learning_rate: float = 1e-3,
+        schedule: str = "cosine",
+        weight_decay: float = 1e-4,
+        validation_split: float = 0.2,
+        early_stopping: int | None = 3,
+        callbacks: list | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+    ):
+        self.horizon = horizon
+        self.lookback = lookback
+        self.target = target
+        self.time_column = time_column
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
+        self.quantiles = quantiles
+        self.backbone = backbone
+        self.normalization = normalization
+        self.channel_independent = channel_independent
+        self.units = units
+        self.dropout = dropout
+        self.season = season
+        self.fill = fill
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.weight_decay = weight_decay
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.seed = seed
+
+    # ------------------------------------------------------------- parameters
+
+    def _check_params(self) -> None:
+        self._check_positive_int("horizon", self.horizon)
+        self._check_positive_int("lookback", self.lookback)
+        get_backbone_spec(self.backbone, kind="series")
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}. "
+                             f"Received: normalization={self.normalization!r}")
+        if self.quantiles is not None:
+            levels = np.asarray(self.quantiles, dtype="float64") if len(self.quantiles) else None
+            if (levels is None or levels.ndim != 1 or np.any(levels <= 0) or np.any(levels >= 1)
+                    or np.any(np.diff(levels) <= 0)):
+                raise ValueError("quantiles must be increasing levels in (0, 1), e.g. "
+                                 f"[0.1, 0.5, 0.9]. Received: quantiles={self.quantiles!r}")
+        if self.season is not None:
+            season = self._check_positive_int("season", self.season)
+            if season > self.lookback:
+                raise ValueError(f"season must be at most lookback={self.lookback} (seasonal "
+                                 f"naive repeats the window's last season). Received: "
+                                 f"season={season}")
+
+    def _covariates(self, which: str) -> list[str]:
+        value = getattr(self, which)
+        names = [] if value is None else [value] if isinstance(value, str) else list(value)
+        return names
+
+    def _calendar(self) -> list[str]:
+        return [name for name in self._covariates("future_covariates") if name in CALENDAR_FEATURES]
+
+    def _future_columns(self) -> list[str]:
+        return [n for n in self._covariates("future_covariates") if n not in CALENDAR_FEATURES]
+
+    # ------------------------------------------------------------- reading
+
+    def _read(self, X, y=None, *, training: bool) -> TimeSeries:
+        if y is not None:
+            raise ValueError("Forecasting reads its targets from X (target= names the "
+                             "columns); pass y=None. Received: y of type "
+                             f"{type(y).__name__}")
+        if isinstance(X, TimeSeries):
+            return X
+        self._check_params()
+        fitted = hasattr(self, "targets_")
+        series = read_series(
+            X, target=self.targets_ if fitted else self.target, time_column=self.time_column,
+            past_covariates=self._covariates("past_covariates"),
+            future_covariates=self._future_columns(), fill=self.fill,
+            freq=self.freq_ if fitted else None,
+        )
+        if self._calendar():
+            calendar_features(series.index[:1], self._calendar())  # needs timestamps
+        return series
+
+    def _split_validation(self, train: TimeSeries):
+        """The last ``validation_split`` of the series, with ``lookback`` steps of context
+        before it; training windows end before its first target step."""
+        fraction = self.validation_split
+        if fraction is None or fraction == 0:
+            return train, None
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+            raise ValueError("validation_split must be a float in [0, 1). "
+                             f"Received: validation_split={fraction!r}")
+        held_out = int(round(len(train) * fraction))
+        if held_out < self.horizon or len(train) - held_out < self.lookback + self.horizon:
+            return train, None  # too short to hold out a single window
+        boundary = len(train) - held_out
+        return train.slice(0, boundary), train.slice(boundary - self.lookback, None)
+
+    # ------------------------------------------------------------- preprocessing
+
+    def fit(self, X, y=None, *, validation_data=None) -> ForecastingTask:
+        """Train on the series ``X`` (see :meth:`toolkit.task.Task.fit`); the last
+        ``validation_split`` of it, or ``validation_data=(X_val,)`` starting ``lookback``
+        steps before its first target, is used for early stopping."""
+        for name in ("targets_", "freq_"):  # a refit reads the data afresh
+            vars(self).pop(name, None)
+        return super().fit(X, y, validation_data=validation_data)
+
+    def _fit_preprocessing(self, series: TimeSeries) -> None:
+        self._check_params()
+        self._check_enough(series, self.lookback + self.horizon, "training")
+        self.targets_ = list(series.names)
+        self.freq_ = series.freq
+        self.scaler_ = SeriesScaler().fit(np.hstack([series.targets, series.past, series.future]))
+        scaled = self.scaler_.transform(np.hstack([series.targets, series.past, series.future]))
+        self.season_ = (int(self.season) if self.season is not None
+                        else infer_season(series.targets, series.freq, self.lookback))
+        self.mase_scale_ = seasonal_scale(series.targets, self.season_)
+        inputs, targets = forecast_windows(scaled[:, : len(self.targets_)], self.lookback,
+                                           self.horizon)
+        self.linear_ = LinearBaseline().fit(inputs, targets)
+
+    def _check_enough(self, series: TimeSeries, rows: int, what: str) -> None:
+        if len(series) < rows:
+            raise ValueError(f"The {what} series is too short: it needs at least {rows} time "
+                             f"steps (lookback={self.lookback}, horizon={self.horizon}). "
+                             f"Received: {len(series)} steps")
+
+    def _channels(self, series: TimeSeries, calendar_index: pd.Index | None = None):
+        """Scaled ``(n, targets + past + future)`` values, then calendar features."""
+        raw = np.hstack([series.targets, series.past, series.future])
+        calendar = calendar_features(series.index if calendar_index is None else calendar_index,
+                                     self._calendar())
+        return np.hstack([self.scaler_.transform(raw), calendar]).astype("float32")
+
+    def _encode(self, series: TimeSeries, origins: np.ndarray | None = None):
+        k, p = len(self.targets_), len(self._covariates("past_covariates"))
+        values = self._channels(series)
+        inputs, ahead = forecast_windows(values, self.lookback, self.horizon, origins)
+        model_inputs = {"past": np.ascontiguousarray(inputs)}
+        if values.shape[1] > k + p:
+            model_inputs["future"] = np.ascontiguousarray(ahead[..., k + p:])
+        return model_inputs, np.ascontiguousarray(ahead[..., :k])
+
+    # ------------------------------------------------------------- model
+
+    def _spec(self):
+        return get_backbone_spec(self.backbone, kind="series")
+
+    def _recurrent(self) -> bool:
+        return self._spec().recurrent
+
+    def _build_model(self) -> keras.Model:
+        k = len(self.targets_)
+        width = k + len(self._covariates("past_covariates")) + len(self._future_columns())
+        future_width = len(self._future_columns()) + 2 * len(self._calendar())
+        past = keras.Input(shape=(self.lookback, width + 2 * len(self._calendar())), name="past")
+        inputs = {"past": past}
+        future = None
+        if future_width:
+            future = inputs["future"] = keras.Input(shape=(self.horizon, future_width),
+                                                    name="future")
+        x = past
+        if self.normalization is not None:
+            x, level = InstanceNormalization(k, self.normalization, name="instance_norm")(x)
+        fold = bool(self.channel_independent) and k > 1
+        if fold:
+            x = FoldTargets(k, name="fold_targets")(x)
+            if future is not None:
+                future = FoldTargets(k, targets_in_input=False, name="fold_future")(future)
+        backbone = self._spec().builder(input_shape=(self.lookback, x.shape[-1]),
+                                        units=self.units, dropout=self.dropout)
+        outputs = forecast_head(backbone(x), horizon=self.horizon, targets=1 if fold else k,
+                                quantiles=self.quantiles, future=future)
+        if fold:
+            outputs = UnfoldTargets(k, name="unfold_targets")(outputs)
+        if self.normalization is not None:
+            outputs = AddLevel(name="add_level")([outputs, level])
+        return keras.Model(inputs, outputs, name=self.task_name)
+
+    def _loss(self):
+        return "mse" if self.quantiles is None else PinballLoss(self.quantiles)
+
+    # ------------------------------------------------------------- forecasting
+
+    def _median_index(self) -> int:
+        return int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))
+
+    def _predict_scaled(self, inputs: dict) -> np.ndarray:
+        dataset = make_dataset(inputs, None, batch_size=max(self.batch_size, 256))
+        return self.model_.predict(dataset, verbose=0)
+
+    def _unscale(self, values: np.ndarray) -> np.ndarray:
+        """Scaled target values with targets on axis 2 -> the data's units."""
+        k = len(self.targets_)
+        axis_shape = (1, 1, k) + (1,) * (values.ndim - 3)
+        return (values * self.scaler_.std[:k].reshape(axis_shape)
+                + self.scaler_.mean[:k].reshape(axis_shape))
+
+    def _forecast_windows(self, series: TimeSeries, origins: np.ndarray) -> dict:
+        """Model and baseline forecasts (data units) for the windows starting at ``origins``."""
+        inputs, targets = self._encode(series, origins)
+        outputs = self._predict_scaled(inputs)
+        history = inputs["past"][..., : len(self.targets_)]
+        baselines = {
+            "naive": naive_forecast(history, self.horizon),
+            "seasonal_naive": seasonal_naive_forecast(history, self.horizon, self.season_),
+            "linear": self.linear_.predict(history),
+        }
+        quantile_forecast = None
+        point = outputs
+        if self.quantiles is not None:
+            quantile_forecast = self._unscale(outputs)
+            point = outputs[..., self._median_index()]
+        return {
+            "actual": self._unscale(targets.astype("float64")),
+            "forecast": self._unscale(point),
+            "quantile_forecast": quantile_forecast,
+            "baselines": {name: self._unscale(value) for name, value in baselines.items()},
+        }
+
+    def predict(self, X, future=None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of the history ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame, array or table path
+            The history (at least ``lookback`` steps; only the last are used), with the
+            target and past-covariate columns.
+        future : DataFrame, optional
+            The next ``horizon`` rows of the ``future_covariates`` columns (calendar
+            features need nothing).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the future timestamps; one column per target, or per target and
+            quantile (``"OT_q0.1"``).
+        """
+        self._check_fitted()
+        series = self._read(X, training=False)
+        self._check_enough(series, self.lookback, "history")
+        history = series.slice(len(series) - self.lookback, None)
+        future_index = history.future_index(self.horizon)
+        inputs = {"past": self._channels(history)[None]}
+        ahead = self._future_inputs(future, future_index)
+        if ahead is not None:
+            inputs["future"] = ahead[None]
+        outputs = self._unscale(self._predict_scaled(inputs))[0]
+        if self.quantiles is None:
+            columns = list(self.targets_)
+        else:
+            columns = [f"{name}_q{q:g}" for name in self.targets_ for q in self.quantiles]
+        frame = pd.DataFrame(outputs.reshape(self.horizon, -1), index=future_index,
+                             columns=columns)
+        frame.index.name = series.index.name
+        return frame
+
+    def _future_inputs(self, future, future_index) -> np.ndarray | None:
+        names = self._future_columns()
+        if not names and not self._calendar():
+            return None
+        parts = []
+        if names:
+            if not isinstance(future, pd.DataFrame) or any(n not in future.columns for n in names):
+                raise ValueError(f"predict needs future=DataFrame with the future covariate "
+                                 f"columns {names} for the next {self.horizon} steps. "
+                                 f"Received: future of type {type(future).__name__}")
+            if len(future) < self.horizon or future[names].iloc[: self.horizon].isna().any().any():
+                raise ValueError(f"future must hold {self.horizon} rows without NaN. "
+                                 f"Received: {len(future)} rows")
+            values = future[names].to_numpy(dtype="float64")[: self.horizon]
+            offset = len(self.targets_) + len(self._covariates("past_covariates"))
+            parts.append((values - self.scaler_.mean[offset:]) / self.scaler_.std[offset:])
+        parts.append(calendar_features(future_index, self._calendar()))
+        return np.hstack(parts).astype("float32")
+
+    def evaluate(self, X, y=None) -> ForecastReport:
+        """Forecast every window of ``X`` (stride 1) and compare with the baselines.
+
+        ``X`` must start ``lookback`` steps before the first step to be forecast.
+        """
+        self._check_fitted()
+        series = self._read(X, y, training=True)
+        self._check_enough(series, self.lookback + self.horizon, "evaluation")
+        origins = np.arange(self.lookback, len(series) - self.horizon + 1)
+        report = self._make_report(series, origins, self._forecast_windows(series, origins))
+        report.history = dict(getattr(self, "history_", {}) or {})
+        return report
+
+    def score(self, X, y=None) -> float:
+        """Negative MAE over every window of ``X`` (higher is better, as scikit-learn wants)."""
+        return Task.score(self, X, y)
+
+    def _headline_metric(self, report) -> float:
+        return -report.metrics["mae"]
+
+    def backtest(self, X, start=None, stride: int = 1, refit: bool | int = False):
+        """Rolling-origin evaluation: forecast from each origin ``start, start + stride, ...``.
+
+        Parameters
+        ----------
+        X : DataFrame, array or table path
+            The whole series.
+        start : int, float, timestamp or None
+            The first origin (the first forecast step): a row position, a share of the
+            series (``0.8``), or a timestamp; ``None`` is the last fifth.
+        stride : int
+            Steps between origins.
+        refit : bool or int
+            ``False`` forecasts every origin with the fitted model (fitted first on the
+            data before ``start`` if it is not fitted yet); ``True`` refits a fresh copy
+            on all data before each origin; an int refits every that many origins.
+
+        Returns
+        -------
+        ForecastReport
+            Metrics over all origins, against the baselines; ``report.forecasts`` is a
+            long DataFrame (origin, time, step, target, forecast, actual).
+        """
+        series = self._read(X, training=True)
+        stride = self._check_positive_int("stride", stride)
+        first = self._origin_position(series, start)
+        origins = np.arange(first, len(series) - self.horizon + 1, stride)
+        if len(origins) == 0:
+            raise ValueError(f"No origin leaves {self.horizon} steps to forecast. Received: "
+                             f"start={start!r} in a series of {len(series)} steps")
+        if refit is False or refit == 0:
+            if not hasattr(self, "model_"):
+                self.fit(series.slice(0, first))
+            blocks = [(self, origins)]
+        else:
+            every = 1 if refit is True else self._check_positive_int("refit", refit)
+            blocks = []
+            for at in range(0, len(origins), every):
+                chunk = origins[at: at + every]
+                task = clone(self).fit(series.slice(0, chunk[0]))
+                blocks.append((task, chunk))
+        parts = [task._forecast_windows(series, chunk) for task, chunk in blocks]
+        merged = {key: np.concatenate([part[key] for part in parts])
+                  for key in ("actual", "forecast")}
+        merged["quantile_forecast"] = (None if self.quantiles is None else np.concatenate(
+            [part["quantile_forecast"] for part in parts]))
+        merged["baselines"] = {name: np.concatenate([part["baselines"][name] for part in parts])
+                               for name in parts[0]["baselines"]}
+        report = blocks[-1][0]._make_report(series, origins, merged)
+        report.forecasts = self._long_forecasts(series, origins, merged)
+        return report
+
+    def _origin_position(self, series: TimeSeries, start) -> int:
+        if start is None:
+            position = len(series) - max(len(series) // 5, self.horizon)
+        elif isinstance(start, float) and 0 < start < 1:
+            position = int(round(len(series) * start))
+        elif isinstance(start, (int, np.integer)) and not isinstance(start, bool):
+            position = int(start)
+        else:
+            try:
+                position = int(series.index.get_loc(pd.Timestamp(start)))
+            except (KeyError, ValueError, TypeError) as error:
+                raise ValueError("start must be a row position, a share in (0, 1) or a "
+                                 f"timestamp of the series. Received: start={start!r}") from error
+        minimum = self.lookback + self.horizon
+        if position < minimum:
+            raise ValueError(f"start must leave at least lookback + horizon = {minimum} steps "
+                             f"of history before it. Received: start={start!r} (position "
+                             f"{position})")
+        return position
+
+    def _make_report(self, series: TimeSeries, origins, forecasts: dict) -> ForecastReport:
+        last = int(origins[-1])
+        k = len(self.targets_)
+        plot_data = {
+            "history_index": series.index[last - self.lookback: last],
+            "history": series.targets[last - self.lookback: last],
+            "future_index": series.index[last: last + self.horizon],
+            "actual": forecasts["actual"][-1],
+            "forecast": forecasts["forecast"][-1],
+            "target_names": self.targets_,
+        }
+        if forecasts["quantile_forecast"] is not None:
+            plot_data.update(lower=forecasts["quantile_forecast"][-1, ..., 0],
+                             upper=forecasts["quantile_forecast"][-1, ..., -1],
+                             interval_label=f"{self.quantiles[0]:g}–{self.quantiles[-1]:g}")
+        return ForecastReport.from_forecasts(
+            self.task_name, forecasts["actual"], forecasts["forecast"], forecasts["baselines"],
+            std=self.scaler_.std[:k], scale=self.mase_scale_, season=self.season_,
+            quantiles=self.quantiles, quantile_forecast=forecasts["quantile_forecast"],
+            plot_data=plot_data,
+        )
+
+    def _long_forecasts(self, series: TimeSeries, origins, forecasts: dict) -> pd.DataFrame:
+        n, horizon, k = forecasts["forecast"].shape
+        positions = origins[:, None, None] + np.arange(horizon)[None, :, None]
+        positions = np.broadcast_to(positions, (n, horizon, k)).ravel()
+        origin_positions = np.broadcast_to(origins[:, None, None], (n, horizon, k)).ravel()
+        return pd.DataFrame({
+            "origin": series.index[origin_positions],
+            "time": series.index[positions],
+            "step": np.broadcast_to(np.arange(1, horizon + 1)[None, :, None], (n, horizon, k)).ravel(),
+            "target": np.broadcast_to(np.asarray(self.targets_, dtype=object), (n, horizon, k)).ravel(),
+            "forecast": forecasts["forecast"].ravel(),
+            "actual": forecasts["actual"].ravel(),
+        })
+
+    # ------------------------------------------------------------- state
+
+    def _fitted_state(self) -> dict:
+        return {
+            "targets": self.targets_,
+            "freq": self.freq_,
+            "scaler": self.scaler_.get_state(),
+            "season": self.season_,
+            "mase_scale": [float(v) for v in self.mase_scale_],
+            "linear": self.linear_.get_state(),
+        }
+
+    def _restore_state(self, state: dict) -> None:
+        self.targets_ = list(state["targets"])
+        self.freq_ = state["freq"]
+        self.scaler_ = SeriesScaler.from_state(state["scaler"])
+        self.season_ = int(state["season"])
+        self.mase_scale_ = np.asarray(state["mase_scale"], dtype="float64")
+        self.linear_ = LinearBaseline.from_state(state["linear"])
+
+
+__all__ = ["ForecastingTask"]
