@@ -321,25 +321,31 @@ class ForecastingTask(RegressorMixin, Task):
                 + self.scaler_.mean[:k].reshape(axis_shape))
 
     def _forecast_windows(self, series: TimeSeries, origins: np.ndarray) -> dict:
-        """Model and baseline forecasts (data units) for the windows starting at ``origins``."""
-        inputs, targets = self._encode(series, origins)
+        """Model and baseline forecasts (data units) for the windows starting at ``origins``.
+
+        Actual values and the baselines' inputs are cut from the float64 series itself,
+        not from the float32 model inputs, so they are exact.
+        """
+        k = len(self.targets_)
+        inputs, _ = self._encode(series, origins)
         outputs = self._predict_scaled(inputs)
-        history = inputs["past"][..., : len(self.targets_)]
+        history, actual = forecast_windows(series.targets, self.lookback, self.horizon, origins)
+        scaled_history = (history - self.scaler_.mean[:k]) / self.scaler_.std[:k]
         baselines = {
             "naive": naive_forecast(history, self.horizon),
             "seasonal_naive": seasonal_naive_forecast(history, self.horizon, self.season_),
-            "linear": self.linear_.predict(history),
+            "linear": self._unscale(self.linear_.predict(scaled_history)),
         }
         quantile_forecast = None
         point = outputs
         if self.quantiles is not None:
-            quantile_forecast = self._unscale(outputs)
+            quantile_forecast = self._unscale(outputs.astype("float64"))
             point = outputs[..., self._median_index()]
         return {
-            "actual": self._unscale(targets.astype("float64")),
-            "forecast": self._unscale(point),
+            "actual": np.array(actual),
+            "forecast": self._unscale(point.astype("float64")),
             "quantile_forecast": quantile_forecast,
-            "baselines": {name: self._unscale(value) for name, value in baselines.items()},
+            "baselines": baselines,
         }
 
     def predict(self, X, future=None) -> pd.DataFrame:
@@ -466,8 +472,9 @@ class ForecastingTask(RegressorMixin, Task):
             [part["quantile_forecast"] for part in parts]))
         merged["baselines"] = {name: np.concatenate([part["baselines"][name] for part in parts])
                                for name in parts[0]["baselines"]}
-        report = blocks[-1][0]._make_report(series, origins, merged)
-        report.forecasts = self._long_forecasts(series, origins, merged)
+        last = blocks[-1][0]
+        report = last._make_report(series, origins, merged)
+        report.forecasts = last._long_forecasts(series, origins, merged)
         return report
 
     def _origin_position(self, series: TimeSeries, start) -> int:

@@ -231,6 +231,6 @@ def _infer_step(index: pd.Index) -> str | int:
         inferred = pd.infer_freq(index) if len(index) >= 3 else None
         if inferred is not None:
             return inferred
-        step = pd.Series(np.diff(index.asi8)).mode().iloc[0]
-        return pd.tseries.frequencies.to_offset(pd.Timedelta(int(step), "ns")).freqstr
+        step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]  # a Timedelta
+        return pd.tseries.frequencies.to_offset(step).freqstr
     return int(pd.Series(np.diff(index.to_numpy())).mode().iloc[0])
