@@ -1,0 +1,46 @@
+"""Reading series: time columns, arrays, grid checks and fill policies."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit.data.series import read_series
+
+READ = {"target": None, "time_column": None, "past_covariates": [], "future_covariates": [],
+        "fill": None}
+
+
+def test_time_column_is_detected_and_targets_default_to_numeric_columns():
+    frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=5, freq="D").astype(str),
+                          "a": np.arange(5.0), "b": np.arange(5.0) * 2, "note": list("vwxyz")})
+    series = read_series(frame[["date", "a", "b"]], **READ)
+    assert series.names == ["a", "b"] and series.freq == "D"
+    assert isinstance(series.index, pd.DatetimeIndex)
+    with pytest.raises(ValueError, match="numeric"):
+        read_series(frame, **{**READ, "target": "note"})
+
+
+def test_arrays_get_positions_and_monthly_data_keeps_its_calendar_step():
+    series = read_series(np.ones((6, 2)), **READ)
+    assert series.names == ["y0", "y1"] and series.freq == 1
+    assert list(series.future_index(2)) == [6, 7]
+    monthly = pd.Series(np.arange(6.0), index=pd.date_range("2024-01-31", periods=6, freq="ME"))
+    assert read_series(monthly, **READ).future_index(1)[0] == pd.Timestamp("2024-07-31")
+
+
+@pytest.mark.parametrize("fill, expected", [("ffill", [1.0, 1.0]), ("zero", [0.0, 0.0]),
+                                            ("interpolate", [2.0, 3.0])])
+def test_fill_policies(fill, expected):
+    index = pd.date_range("2024-01-01", periods=5, freq="h").delete([1, 2])
+    frame = pd.DataFrame({"y": [1.0, 4.0, 5.0]}, index=index)
+    series = read_series(frame, **{**READ, "fill": fill})
+    np.testing.assert_allclose(series.targets[1:3, 0], expected)
+    with pytest.raises(ValueError, match="2 missing timestamps"):
+        read_series(frame, **READ)
+
+
+def test_prediction_history_must_have_the_fitted_step():
+    frame = pd.DataFrame({"y": np.arange(4.0)},
+                         index=pd.date_range("2024-01-01", periods=4, freq="2h"))
+    with pytest.raises(ValueError, match="missing timestamps"):
+        read_series(frame, **{**READ, "freq": "h"})
