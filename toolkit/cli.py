@@ -19,6 +19,7 @@ _TASK_OPTIONS = {
     "backbone": str, "epochs": int, "batch_size": int, "learning_rate": float,
     "validation_split": float, "weights": str, "image_size": int, "seed": int,
     "text_column": str, "label_column": str, "embeddings": str, "data_dir": str,
+    "horizon": int, "lookback": int, "target": str,
 }
 
 
@@ -99,8 +100,12 @@ def _run(args: argparse.Namespace) -> int:
         if (len(inputs) == 1 and Path(inputs[0]).exists()
                 and not inputs[0].lower().endswith(IMAGE_SUFFIXES)):
             inputs = inputs[0]  # a table file or an image folder
-        for prediction in task.predict(inputs):
-            print(prediction)
+        predictions = task.predict(inputs)
+        if hasattr(predictions, "to_string"):  # a forecast: a DataFrame over future steps
+            print(predictions.to_string())
+        else:
+            for prediction in predictions:
+                print(prediction)
     elif args.command == "evaluate":
         task = Task.load(args.model)
         report = task.evaluate(args.data)

@@ -205,3 +205,17 @@ def test_etth1_default_model_beats_seasonal_naive(data_dir):
     report = task.fit(train, validation_data=(val,)).evaluate(test)
     assert report.metrics["relative_mae"] < 1, report.metrics
     assert report.metrics["mse_scaled"] < 0.04, report.metrics  # seasonal naive: 0.046
+
+
+def test_command_line_fits_predicts_and_evaluates(tmp_path, fitted, capsys):
+    from toolkit.cli import main
+
+    _, data = fitted
+    path = tmp_path / "series.csv"
+    data.reset_index().rename(columns={"time": "date"}).to_csv(path, index=False)
+    assert main(["fit", "forecasting", "--data", str(path), "--horizon", "6", "--lookback",
+                 "24", "--epochs", "1", "--verbose", "0", "--out", str(tmp_path / "m")]) == 0
+    assert main(["predict", str(tmp_path / "m"), str(path)]) == 0
+    assert "2024-01-16 05:00:00" in capsys.readouterr().out  # the 6th step after the end
+    assert main(["evaluate", str(tmp_path / "m"), "--data", str(path)]) == 0
+    assert "seasonal_naive" in capsys.readouterr().out
