@@ -229,7 +229,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         stages = self._training_stages(fine_tuning=True, epochs=epochs,
                                        learning_rate=learning_rate)
         history = self._train(train, validation, stages)
-        self.history_ = _merge_histories(self.history_, history)
+        self.history_ = loop.merge_histories(self.history_, history)
         return self
 
     def predict(self, X: Any) -> Any:
@@ -393,10 +393,3 @@ def _as_pair(validation_data: tuple) -> tuple:
         "validation_data must be a tuple (X_val, y_val) or (X_val,). "
         f"Received: validation_data of type {type(validation_data).__name__}"
     )
-
-
-def _merge_histories(first: dict, second: dict) -> dict:
-    merged = {key: list(values) for key, values in (first or {}).items()}
-    for key, values in second.items():
-        merged.setdefault(key, []).extend(values)
-    return merged

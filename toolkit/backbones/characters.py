@@ -13,7 +13,8 @@ class CharacterCNN(keras.layers.Layer):
     """Character ids ``(batch, steps, chars)`` -> one vector per token ``(batch, steps, filters)``.
 
     Characters are embedded, convolved (width ``kernel_size``) and max-pooled over the
-    token's real characters (id 0 is padding); padding tokens get zero vectors.
+    token's real characters (id 0 is padding, seen as zeros); padding tokens get zero
+    vectors.
 
     Parameters
     ----------
@@ -50,9 +51,11 @@ class CharacterCNN(keras.layers.Layer):
     def call(self, char_ids, training=False):
         shape = ops.shape(char_ids)
         flat = ops.reshape(char_ids, (-1, shape[2]))
-        x = self.embedding_dropout(self.embedding(flat), training=training)
-        x = self.convolution(x)
         real = ops.not_equal(flat, 0)[..., None]
+        x = self.embedding_dropout(self.embedding(flat), training=training)
+        # Padding characters become zeros, exactly what the convolution's own "same"
+        # padding adds, so a token's vector does not depend on how wide the batch is.
+        x = self.convolution(x * ops.cast(real, x.dtype))
         pooled = ops.max(ops.where(real, x, ops.cast(-1e4, x.dtype)), axis=1)
         pooled = ops.where(ops.any(real, axis=1), pooled, ops.zeros_like(pooled))
         return ops.reshape(pooled, (shape[0], shape[1], self.filters))

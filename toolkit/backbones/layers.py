@@ -121,3 +121,27 @@ class HighwayGate(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+
+@serializable
+class MaskedConcatenate(keras.layers.Layer):
+    """Concatenate on the last axis, keeping the first input's mask.
+
+    ``keras.layers.Concatenate`` ORs its inputs' masks and counts an unmasked input as
+    all-real, so word embeddings (masked) joined with character features (unmasked)
+    would lose the padding mask and let padding into the recurrent layers.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        return ops.concatenate(inputs, axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def compute_output_shape(self, input_shapes):
+        width = sum(shape[-1] for shape in input_shapes)
+        return (*input_shapes[0][:-1], width)

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import keras
 
-from toolkit.backbones.layers import AttentionPooling, HighwayGate, MaskedGlobalPooling
+from toolkit.backbones.layers import (
+    AttentionPooling,
+    HighwayGate,
+    MaskedConcatenate,
+    MaskedGlobalPooling,
+)
 from toolkit.backbones.registry import register_backbone
 
 KIM_WIDTHS = (3, 4, 5)
@@ -33,7 +38,7 @@ def _embed(input_shape, vocabulary_size, embedding_dim, dropout, token_features,
     if not token_features:
         return token_ids, embedded
     features = keras.Input(shape=(*input_shape, token_features), name="token_features")
-    combined = keras.layers.Concatenate(name="embedding_and_features")([embedded, features])
+    combined = MaskedConcatenate(name="embedding_and_features")([embedded, features])
     return [token_ids, features], combined
 
 

@@ -12,8 +12,9 @@ import numpy as np
 class Examples:
     """Inputs ``x`` and optional targets ``y`` of equal length.
 
-    ``x`` is a NumPy array (texts as an object array, images as ``(n, h, w, c)``) or a
-    list for ragged data; ``y`` is a NumPy array or ``None`` at prediction time.
+    ``x`` and ``y`` are NumPy arrays (texts as an object array, images as
+    ``(n, h, w, c)``) or lists for ragged data (token lists, tag lists); ``y`` is
+    ``None`` at prediction time.
     """
 
     x: Any
@@ -31,5 +32,8 @@ class Examples:
 
     def subset(self, indices: np.ndarray) -> Examples:
         """Return the examples at ``indices``."""
-        x = self.x[indices] if isinstance(self.x, np.ndarray) else [self.x[i] for i in indices]
-        return Examples(x, None if self.y is None else self.y[indices])
+        return Examples(_take(self.x, indices), None if self.y is None else _take(self.y, indices))
+
+
+def _take(values, indices: np.ndarray):
+    return values[indices] if isinstance(values, np.ndarray) else [values[i] for i in indices]

@@ -64,19 +64,26 @@ def make_dataset(
         dataset = dataset.batch(batch_size)
     else:
         if shuffle:
-            dataset = dataset.apply(_length_buckets(lengths, batch_size))
+            dataset = _bucket_by_length(dataset, lengths, batch_size)
         else:
             dataset = dataset.batch(batch_size)
         dataset = dataset.map(_cut_to_longest, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _length_buckets(lengths: np.ndarray, batch_size: int):
-    """Batch by length deciles (the boundaries adapt to the data)."""
+def _bucket_by_length(dataset: tf.data.Dataset, lengths: np.ndarray, batch_size: int):
+    """Batch by length deciles (the boundaries adapt to the data).
+
+    The batch count is stated on the result: bucketing hides it from tf.data, and the
+    learning-rate schedule is laid out over it.
+    """
     boundaries = sorted({int(b) + 1 for b in np.percentile(lengths, np.arange(10, 100, 10))})
-    return tf.data.experimental.bucket_by_sequence_length(
+    per_bucket = np.bincount(np.digitize(lengths, boundaries), minlength=len(boundaries) + 1)
+    batches = int(sum(-(-count // batch_size) for count in per_bucket))
+    dataset = dataset.bucket_by_sequence_length(
         lambda length, _: length, boundaries, [batch_size] * (len(boundaries) + 1)
     )
+    return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 
 def _cut_to_longest(lengths, elements):

@@ -129,15 +129,24 @@ def _sequence_score(emissions, tags, mask, transitions, start, end):
 
 
 def _time_major(emissions, mask):
-    """Steps 1.. of emissions and mask, time first, for ``ops.scan``."""
-    return ops.moveaxis(emissions[:, 1:], 1, 0), ops.moveaxis(mask[:, 1:], 1, 0)
+    """Steps 1.. of emissions with the mask as one extra channel, time first.
+
+    One tensor rather than two: Keras's TensorFlow ``scan`` fails on several inputs
+    whose time length is unknown while tracing. :func:`_unpack` splits a step.
+    """
+    stacked = ops.concatenate([emissions, ops.cast(mask, emissions.dtype)[..., None]], axis=-1)
+    return ops.moveaxis(stacked[:, 1:], 1, 0)
+
+
+def _unpack(step_inputs):
+    return step_inputs[:, :-1], step_inputs[:, -1] > 0.5
 
 
 def _forward(emissions, mask, transitions, start):
     """Forward log-scores ``alpha`` of every step, ``(steps, batch, tags)``."""
 
     def step(alpha, inputs):
-        emission, valid = inputs
+        emission, valid = _unpack(inputs)
         scores = alpha[:, :, None] + transitions[None] + emission[:, None, :]
         alpha = ops.where(valid[:, None], ops.logsumexp(scores, axis=1), alpha)
         return alpha, alpha
@@ -156,16 +165,15 @@ def crf_log_partition(emissions, mask, transitions, start, end):
 def crf_marginals(emissions, mask, transitions, start, end):
     """Probability of each tag at each step, ``(batch, steps, tags)`` (forward-backward)."""
     alphas = _forward(emissions, mask, transitions, start)
-    emitted, valid = _time_major(emissions, mask)
 
     def step(beta, inputs):  # beta of step t+1 -> beta of step t
-        emission, is_valid = inputs
+        emission, is_valid = _unpack(inputs)
         scores = transitions[None] + (emission + beta)[:, None, :]
         beta = ops.where(is_valid[:, None], ops.logsumexp(scores, axis=2), end[None])
         return beta, beta
 
     last = ops.broadcast_to(end[None], ops.shape(emissions[:, 0]))
-    _, betas = ops.scan(step, last, (emitted, valid), reverse=True)
+    _, betas = ops.scan(step, last, _time_major(emissions, mask), reverse=True)
     betas = ops.concatenate([betas, last[None]], axis=0)
     log_z = ops.logsumexp(alphas[-1] + end[None], axis=1)
     marginals = ops.exp(alphas + betas - log_z[None, :, None])
@@ -183,7 +191,7 @@ def viterbi_decode(emissions, mask, transitions, start, end):
     # Back-pointers travel as floats: TensorFlow's scan gives its outputs the carry's
     # dtype. Tag ids are small integers, so they are exact.
     def step(score, inputs):
-        emission, valid = inputs
+        emission, valid = _unpack(inputs)
         candidates = score[:, :, None] + transitions[None]
         best = ops.max(candidates, axis=1) + emission
         pointers = ops.cast(ops.argmax(candidates, axis=1), emissions.dtype)

@@ -48,14 +48,14 @@ def casing(word: str) -> int:
     """Index into :data:`CASINGS` of ``word``'s shape."""
     if word.isdigit():
         return CASINGS.index("numeric")
+    if any(ch.isdigit() for ch in word):
+        return CASINGS.index("has_digit")
     if word.islower():
         return CASINGS.index("lower")
     if word.isupper():
         return CASINGS.index("upper")
     if word[:1].isupper() and word[1:].islower():
         return CASINGS.index("title")
-    if any(ch.isdigit() for ch in word):
-        return CASINGS.index("has_digit")
     if any(ch.isalpha() for ch in word):
         return CASINGS.index("mixed")
     return CASINGS.index("other")

@@ -44,8 +44,10 @@ def fine_tuning_stages(
     ----------
     mode : str
         One of ``FINE_TUNING_MODES``.
-    backbone_name : str
-        Name of the backbone layer inside the task's model.
+    backbone_name : str or tuple of str
+        Name of the backbone layer inside the task's model, or the names of all the
+        layers that make up the body (a tagger's character CNN, casing embedding and
+        backbone); group prefixes are matched inside nested models.
     layer_groups : list of str or tuple of str
         Layer-name prefixes of the backbone, bottom to top (a tuple groups several).
     epochs : int
@@ -73,14 +75,42 @@ def fine_tuning_stages(
     ]
 
 
-def _freeze(backbone_name: str, trainable_groups: list[str]):
-    """A ``prepare`` callback: only layers in ``trainable_groups`` of the backbone train."""
+def transfer_weights(source: keras.Model, target: keras.Model, *, skip: tuple[str, ...] = ()) -> list[str]:
+    """Copy the weights of every layer of ``source`` into the same-named layer of ``target``.
+
+    Layers named in ``skip`` (a new head) and layers whose weight shapes differ keep
+    their fresh weights. Returns the names of the layers copied.
+    """
+    copied = []
+    for layer in target.layers:
+        if layer.name in skip or not layer.weights:
+            continue
+        try:
+            weights = source.get_layer(layer.name).get_weights()
+        except ValueError:  # no such layer in the source
+            continue
+        if [w.shape for w in weights] == [tuple(w.shape) for w in layer.weights]:
+            layer.set_weights(weights)
+            copied.append(layer.name)
+    return copied
+
+
+def _freeze(backbone_name: str | tuple[str, ...], trainable_groups: list[str]):
+    """A ``prepare`` callback: only layers in ``trainable_groups`` of the body train."""
+    names = (backbone_name,) if isinstance(backbone_name, str) else tuple(backbone_name)
+
+    def in_groups(layer) -> bool:
+        return any(layer.name.startswith(prefix) for prefix in trainable_groups)
 
     def prepare(model: keras.Model) -> None:
-        backbone = model.get_layer(backbone_name)
-        backbone.trainable = True
-        for layer in backbone.layers:
-            layer.trainable = any(layer.name.startswith(prefix) for prefix in trainable_groups)
+        for name in names:
+            part = model.get_layer(name)
+            if not isinstance(part, keras.Model):
+                part.trainable = in_groups(part)
+                continue
+            part.trainable = True
+            for layer in part.layers:
+                layer.trainable = in_groups(layer)
 
     return prepare
 

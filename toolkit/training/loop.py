@@ -107,3 +107,11 @@ def _callbacks(validation, early_stopping, user_callbacks) -> list:
             )
         )
     return callbacks
+
+
+def merge_histories(first: dict, second: dict) -> dict:
+    """Append the per-epoch lists of history ``second`` to those of ``first``."""
+    merged = {key: list(values) for key, values in (first or {}).items()}
+    for key, values in second.items():
+        merged.setdefault(key, []).extend(values)
+    return merged

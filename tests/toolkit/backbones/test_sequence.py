@@ -41,3 +41,21 @@ def test_padding_does_not_change_pooled_features(name):
     ids = np.array([[5, 3, 9, 0]], dtype="int32")
     padded = np.pad(ids, ((0, 0), (0, 4)))
     np.testing.assert_allclose(short(ids), long(padded), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["bilstm", "bigru", "highway"])
+def test_padding_does_not_change_per_token_features_with_extra_features(name, tmp_path):
+    model = get_backbone_spec(name, kind="sequence").builder(
+        input_shape=(None,), vocabulary_size=12, embedding_dim=6, units=4,
+        return_sequences=True, token_features=3,
+    )
+    rng = np.random.default_rng(0)
+    ids = np.array([[5, 3, 9]], dtype="int32")
+    features = rng.normal(size=(1, 3, 3)).astype("float32")
+    padded_ids = np.pad(ids, ((0, 0), (0, 4)))
+    padded_features = np.pad(features, ((0, 0), (0, 4), (0, 0)), constant_values=7.0)
+    alone = model([ids, features])
+    np.testing.assert_allclose(alone, model([padded_ids, padded_features])[:, :3], atol=1e-5)
+    model.save(tmp_path / "b.keras")
+    restored = keras.saving.load_model(tmp_path / "b.keras", safe_mode=True)
+    np.testing.assert_allclose(restored([ids, features]), alone, atol=1e-6)
