@@ -95,7 +95,7 @@ class NERTask(Task):
     >>> from toolkit import Task
     >>> sentences = [["Alice", "visited", "Paris", "."], ["Bob", "left", "Rome", "."]] * 30
     >>> tags = [["B-PER", "O", "B-LOC", "O"]] * 60
-    >>> task = Task("ner", epochs=10, seed=0, verbose=0).fit(sentences, tags)
+    >>> task = Task("ner", epochs=10, learning_rate=1e-2, seed=0, verbose=0).fit(sentences, tags)
     >>> task.predict([["Alice", "left", "Rome", "."]])
     [['B-PER', 'O', 'B-LOC', 'O']]
     """

@@ -19,7 +19,7 @@ _TASK_OPTIONS = {
     "backbone": str, "epochs": int, "batch_size": int, "learning_rate": float,
     "validation_split": float, "weights": str, "image_size": int, "seed": int,
     "text_column": str, "label_column": str, "embeddings": str, "data_dir": str,
-    "horizon": int, "lookback": int, "target": str,
+    "horizon": int, "lookback": int, "target": str, "head": str, "tag_column": int,
 }
 
 
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("fit", help="train a task on data and save it")
     fit.add_argument("task", help="task name, see `toolkit tasks`")
     fit.add_argument("--data", required=True,
-                     help="table file (CSV/TSV), image folder or tfds:NAME")
+                     help="table file (CSV/TSV), CoNLL file, image folder or tfds:NAME")
     fit.add_argument("--out", required=True, help="directory to save the trained task to")
     for option, kind in _TASK_OPTIONS.items():
         fit.add_argument("--" + option.replace("_", "-"), type=kind, dest=option)
@@ -100,6 +100,12 @@ def _run(args: argparse.Namespace) -> int:
         if (len(inputs) == 1 and Path(inputs[0]).exists()
                 and not inputs[0].lower().endswith(IMAGE_SUFFIXES)):
             inputs = inputs[0]  # a table file or an image folder
+        if hasattr(task, "predict_entities") and isinstance(inputs, list):
+            import json  # a tagger on raw texts: its entities, one JSON list per text
+
+            for entities in task.predict_entities(inputs):
+                print(json.dumps(entities))
+            return 0
         predictions = task.predict(inputs)
         if hasattr(predictions, "to_string"):  # a forecast: a DataFrame over future steps
             print(predictions.to_string())

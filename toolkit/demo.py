@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from toolkit.data.samples import load_digits_sample, load_sentiment_sample
+from toolkit.data.samples import load_digits_sample, load_ner_sample, load_sentiment_sample
 from toolkit.task import Task
 
 #: Task name -> (data loader, task parameters). Brief, so the whole demo takes minutes.
@@ -15,6 +15,8 @@ DEMOS = {
     "sentiment": (load_sentiment_sample, {"epochs": 8, "batch_size": 16, "learning_rate": 5e-3,
                                           "units": 32, "embedding_dim": 32}),
     "image_classification": (load_digits_sample, {"backbone": "resnet", "epochs": 4}),
+    "ner": (load_ner_sample, {"epochs": 10, "units": 32, "embedding_dim": 32, "batch_size": 16,
+                              "learning_rate": 5e-3}),
 }
 
 
@@ -43,8 +45,9 @@ def run_demo(names: list[str] | None = None, out: str | Path = "toolkit-demo-out
         folder = report.save(Path(out) / name)
         task.save(Path(out) / name / "model")
         seconds = time.perf_counter() - start
-        print(f"[toolkit demo] {name}: accuracy={report.metrics['accuracy']:.3f} "
-              f"macro_f1={report.metrics['macro_f1']:.3f} ({seconds:.0f}s); report in {folder}/",
+        headline = {k: v for k, v in report.metrics.items() if isinstance(v, float)}
+        figures = " ".join(f"{k}={v:.3f}" for k, v in list(headline.items())[:2])
+        print(f"[toolkit demo] {name}: {figures} ({seconds:.0f}s); report in {folder}/",
               flush=True)
         results[name] = report.metrics
     return results

@@ -34,6 +34,23 @@ def test_fit_predict_evaluate(tmp_path, table, capsys):
     assert (tmp_path / "r" / "metrics.json").is_file()
 
 
+def test_ner_from_a_conll_file_predicts_entities_as_json(tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    conll = Path(__file__).resolve().parents[1] / "fixtures" / "conll_sample.txt"
+    model = tmp_path / "ner"
+    assert main(["fit", "ner", "--data", str(conll), "--epochs", "1", "--validation-split", "0",
+                 "--seed", "0", "--verbose", "0", "--out", str(model)]) == 0
+    assert main(["predict", str(model), "Alice visited Paris.", "Rain fell"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[-2:]
+    for text, line in zip(["Alice visited Paris.", "Rain fell"], lines):
+        for entity in json.loads(line):
+            assert text[entity["start"]:entity["end"]] == entity["text"]
+    assert main(["evaluate", str(model), "--data", str(conll)]) == 0
+    assert "| f1 |" in capsys.readouterr().out
+
+
 def test_bad_input_is_one_line_and_nonzero(tmp_path, table, capsys):
     assert main(["fit", "sentiment", "--data", str(table), "--backbone", "nope",
                  "--out", str(tmp_path / "m")]) == 2
