@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("tasks", help="list the tasks")
     backbones = commands.add_parser("backbones", help="list the backbones")
-    backbones.add_argument("--kind", choices=["sequence", "vision", "series"],
+    backbones.add_argument("--kind", choices=["sequence", "vision", "series", "audio"],
                            help="only this kind")
 
     fit = commands.add_parser("fit", help="train a task on data and save it")

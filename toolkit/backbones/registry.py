@@ -12,7 +12,7 @@ from typing import Callable
 
 import keras
 
-BACKBONE_KINDS = ("sequence", "vision", "series")
+BACKBONE_KINDS = ("sequence", "vision", "series", "audio")
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class BackboneSpec:
         Registry name, e.g. ``"bilstm"``.
     kind : str
         ``"sequence"`` (token ids ``(batch, steps)`` -> features), ``"vision"``
-        (images ``(batch, height, width, channels)`` -> features) or ``"series"``
-        (real-valued windows ``(batch, steps, channels)`` -> features).
+        (images ``(batch, height, width, channels)`` -> features), ``"series"``
+        (real-valued windows ``(batch, steps, channels)`` -> features) or ``"audio"``
+        (spectrograms ``(batch, frames, bins)`` -> features).
     builder : callable
         ``builder(input_shape, **options) -> keras.Model``. Sequence builders take
         ``vocabulary_size`` and ``embedding_dim`` options; vision builders take
