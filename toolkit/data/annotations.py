@@ -1,0 +1,169 @@
+"""Box annotation files: Pascal VOC XML and COCO JSON, read into one record per image.
+
+Readers only parse; they do not judge the boxes. Checking (zero area, outside the
+image, unknown class) is :func:`toolkit.preprocessing.boxes.check_boxes`, so both
+formats and in-memory data go through the same rules. Coordinates that are missing or
+not numbers become NaN, which that check reports as malformed.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_VOC_COORDINATES = ("xmin", "ymin", "xmax", "ymax")
+_IMAGE_FOLDERS = ("images", "JPEGImages", "PNGImages", "")
+
+
+@dataclass
+class AnnotatedImage:
+    """One image file and its boxes.
+
+    ``boxes`` are ``xyxy`` pixels of the file as stored; ``size`` is ``(height, width)``
+    as the annotation states it (``None`` when it does not).
+    """
+
+    path: Path
+    boxes: np.ndarray
+    labels: list
+    size: tuple[int, int] | None = None
+
+
+def read_voc(source) -> list[AnnotatedImage]:
+    """Read Pascal VOC XML annotations.
+
+    Parameters
+    ----------
+    source : path or list of paths
+        An XML file, a list of them, or a folder: its ``*.xml`` files, or those in an
+        ``annotations``/``Annotations`` subfolder.
+
+    Returns
+    -------
+    list of AnnotatedImage
+        In sorted file order. The image is looked for next to the XML, in a sibling
+        ``images``/``JPEGImages``/``PNGImages`` folder, then at the XML's ``path``.
+
+    Examples
+    --------
+    >>> records = read_voc("../shared/data/raccoon")       # doctest: +SKIP
+    >>> records[0].labels
+    ['raccoon']
+    """
+    files = _voc_files(source)
+    return [_read_voc_file(path) for path in files]
+
+
+def _voc_files(source) -> list[Path]:
+    if isinstance(source, (list, tuple)):
+        files = [Path(p) for p in source]
+    else:
+        folder = Path(source)
+        if folder.is_file():
+            files = [folder]
+        else:
+            files = sorted(folder.glob("*.xml"))
+            for name in ("annotations", "Annotations"):
+                if not files and (folder / name).is_dir():
+                    files = sorted((folder / name).glob("*.xml"))
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise ValueError(f"Annotation file not found. Received: {missing[0]!r}")
+    if not files:
+        raise ValueError(f"No Pascal VOC .xml files found. Received: source={str(source)!r}")
+    return files
+
+
+def _read_voc_file(path: Path) -> AnnotatedImage:
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as error:
+        raise ValueError(f"{str(path)!r} is not valid Pascal VOC XML: {error}") from error
+    filename = (root.findtext("filename") or "").strip()
+    if not filename:
+        raise ValueError(f"{str(path)!r} has no <filename>: cannot find its image.")
+    boxes, labels = [], []
+    for item in root.iter("object"):
+        box = item.find("bndbox")
+        boxes.append([_number(box.findtext(c) if box is not None else None)
+                      for c in _VOC_COORDINATES])
+        labels.append((item.findtext("name") or "").strip())
+    size = None
+    height, width = _number(root.findtext("size/height")), _number(root.findtext("size/width"))
+    if np.isfinite(height) and np.isfinite(width) and height > 0 and width > 0:
+        size = (int(height), int(width))
+    return AnnotatedImage(_find_image(path, filename, root.findtext("path")),
+                          np.asarray(boxes, "float32").reshape(-1, 4), labels, size)
+
+
+def _find_image(xml_path: Path, filename: str, stated_path: str | None) -> Path:
+    for folder in _IMAGE_FOLDERS:
+        for base in (xml_path.parent, xml_path.parent.parent):
+            candidate = base / folder / filename
+            if candidate.is_file():
+                return candidate
+    if stated_path and Path(stated_path).is_file():
+        return Path(stated_path)
+    raise ValueError(f"Image {filename!r} named in {str(xml_path)!r} not found next to it "
+                     f"or in an {'/'.join(f for f in _IMAGE_FOLDERS if f)} folder.")
+
+
+def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str]]:
+    """Read a COCO-format detection JSON file.
+
+    Parameters
+    ----------
+    json_path : path
+        The ``instances_*.json`` file (``images``, ``annotations``, ``categories``).
+    image_dir : path, optional
+        Folder of the image files; defaults to the JSON file's folder (and its
+        ``images`` subfolder).
+
+    Returns
+    -------
+    (list of AnnotatedImage, list of str)
+        One record per image (images without boxes included) and the category names in
+        category-id order. COCO boxes are ``xywh`` and are converted to ``xyxy``.
+    """
+    json_path = Path(json_path)
+    try:
+        document = json.loads(json_path.read_text(encoding="utf-8"))
+        images, categories = document["images"], document["categories"]
+        annotations = document.get("annotations", [])
+        names = {c["id"]: str(c["name"]) for c in categories}
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{str(json_path)!r} is not a COCO detection file: {error!r}") from error
+    folder = Path(image_dir) if image_dir is not None else json_path.parent
+    per_image = {image["id"]: ([], []) for image in images}
+    for annotation in annotations:
+        if annotation.get("image_id") not in per_image:
+            raise ValueError(f"{str(json_path)!r}: annotation {annotation.get('id')!r} refers to "
+                             f"an unknown image. Received: image_id={annotation.get('image_id')!r}")
+        x, y, w, h = [_number(v) for v in (list(annotation.get("bbox") or []) + [None] * 4)[:4]]
+        boxes, labels = per_image[annotation["image_id"]]
+        boxes.append([x, y, x + w, y + h])
+        labels.append(names.get(annotation.get("category_id"), annotation.get("category_id")))
+    records = []
+    for image in images:
+        name = image["file_name"]
+        path = next((p for p in (folder / name, folder / "images" / name) if p.is_file()),
+                    folder / name)
+        boxes, labels = per_image[image["id"]]
+        size = (int(image["height"]), int(image["width"])) if "height" in image else None
+        records.append(AnnotatedImage(path, np.asarray(boxes, "float32").reshape(-1, 4),
+                                      labels, size))
+    return records, [names[k] for k in sorted(names)]
+
+
+def _number(text) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+__all__ = ["AnnotatedImage", "read_coco", "read_voc"]
