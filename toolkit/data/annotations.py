@@ -1,4 +1,4 @@
-"""Box annotation files: Pascal VOC XML and COCO JSON, read into one record per image.
+"""Box annotation files: Pascal VOC XML, COCO JSON and PASCAL v1.00 text, one record per image.
 
 Readers only parse; they do not judge the boxes. Checking (zero area, outside the
 image, unknown class) is :func:`toolkit.preprocessing.boxes.check_boxes`, so both
@@ -9,6 +9,7 @@ not numbers become NaN, which that check reports as malformed.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ import numpy as np
 
 _VOC_COORDINATES = ("xmin", "ymin", "xmax", "ymax")
 _IMAGE_FOLDERS = ("images", "JPEGImages", "PNGImages", "")
+PASCAL_TEXT_HEADER = "PASCAL Annotation Version 1.00"
+_TEXT_FILENAME = re.compile(r'^Image filename\s*:\s*"([^"]+)"', re.MULTILINE)
+_TEXT_SIZE = re.compile(r"^Image size \(X x Y x C\)\s*:\s*(\d+)\s*x\s*(\d+)", re.MULTILINE)
+_TEXT_BOX = re.compile(r'^Bounding box for object \d+ "([^"]*)"[^:]*:\s*'
+                       r"\(([^,]*),([^)]*)\)\s*-\s*\(([^,]*),([^)]*)\)", re.MULTILINE)
 
 
 @dataclass
@@ -112,6 +118,66 @@ def _find_image(xml_path: Path, filename: str, stated_path: str | None) -> Path:
                      f"or in an {'/'.join(f for f in _IMAGE_FOLDERS if f)} folder.")
 
 
+def read_pascal_text(source) -> list[AnnotatedImage]:
+    """Read PASCAL Annotation Version 1.00 text files (PASCAL VOC 2005, Penn-Fudan).
+
+    Parameters
+    ----------
+    source : path or list of paths
+        A ``.txt`` file, a list of them, or a folder of them.
+
+    Returns
+    -------
+    list of AnnotatedImage
+        The label of a box is the quoted class after "Bounding box for object N"
+        (``"PASpersonWalking"`` in Penn-Fudan). The stated image path is resolved
+        against the file's folder and its parents, then by name in a sibling
+        ``PNGImages``/``JPEGImages``/``images`` folder.
+    """
+    if isinstance(source, (list, tuple)):
+        files = [Path(p) for p in source]
+    else:
+        folder = Path(source)
+        files = [folder] if folder.is_file() else sorted(folder.glob("*.txt"))
+    if not files:
+        raise ValueError(f"No PASCAL v1.00 .txt files found. Received: source={str(source)!r}")
+    return [_read_pascal_text_file(path) for path in files]
+
+
+def is_pascal_text(path: Path) -> bool:
+    """Whether ``path`` is a PASCAL v1.00 annotation (its first line says so)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return PASCAL_TEXT_HEADER in handle.readline()
+    except OSError:
+        return False
+
+
+def _read_pascal_text_file(path: Path) -> AnnotatedImage:
+    if not path.is_file():
+        raise ValueError(f"Annotation file not found. Received: {str(path)!r}")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    stated = _TEXT_FILENAME.search(text)
+    if PASCAL_TEXT_HEADER not in text or stated is None:
+        raise ValueError(f"{str(path)!r} is not a PASCAL Annotation Version 1.00 file "
+                         "(no header or no 'Image filename' line).")
+    found = [(label, [_number(v) for v in coordinates])
+             for label, *coordinates in _TEXT_BOX.findall(text)]
+    size = _TEXT_SIZE.search(text)
+    return AnnotatedImage(
+        _find_stated_image(path, stated.group(1)),
+        np.asarray([box for _, box in found], "float32").reshape(-1, 4),
+        [label for label, _ in found],
+        (int(size.group(2)), int(size.group(1))) if size else None)
+
+
+def _find_stated_image(path: Path, stated: str) -> Path:
+    for base in [path.parent, *path.parents]:
+        if (base / stated).is_file():
+            return base / stated
+    return _find_image(path, Path(stated).name, None)
+
+
 def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str]]:
     """Read a COCO-format detection JSON file.
 
@@ -166,4 +232,4 @@ def _number(text) -> float:
         return float("nan")
 
 
-__all__ = ["AnnotatedImage", "read_coco", "read_voc"]
+__all__ = ["AnnotatedImage", "is_pascal_text", "read_coco", "read_pascal_text", "read_voc"]

@@ -58,3 +58,28 @@ def test_coco_file_is_read_as_xyxy(tmp_path):
     (tmp_path / "instances.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="unknown image"):
         read_coco(tmp_path / "instances.json")
+
+
+PASCAL_TEXT = '''# Compatible with PASCAL Annotation Version 1.00
+Image filename : "Ped/PNGImages/a.png"
+Image size (X x Y x C) : 40 x 30 x 3
+Objects with ground truth : 1 { "PASperson" }
+Bounding box for object 1 "PASperson" (Xmin, Ymin) - (Xmax, Ymax) : (3, 4) - (20, 25)
+'''
+
+
+def test_pascal_text_file_is_read(tmp_path):
+    from toolkit.data.annotations import is_pascal_text, read_pascal_text
+
+    (tmp_path / "Ped" / "PNGImages").mkdir(parents=True)
+    (tmp_path / "Ped" / "Annotation").mkdir()
+    Image.new("RGB", (40, 30)).save(tmp_path / "Ped" / "PNGImages" / "a.png")
+    path = tmp_path / "Ped" / "Annotation" / "a.txt"
+    path.write_text(PASCAL_TEXT)
+    assert is_pascal_text(path)
+    record = read_pascal_text(path.parent)[0]
+    assert record.path.name == "a.png" and record.labels == ["PASperson"] and record.size == (30, 40)
+    np.testing.assert_allclose(record.boxes, [[3, 4, 20, 25]])
+    path.write_text("just text")
+    with pytest.raises(ValueError, match="not a PASCAL Annotation"):
+        read_pascal_text([path])
