@@ -9,7 +9,6 @@ Decoding and resampling happen before the model, in NumPy/SciPy.
 from __future__ import annotations
 
 import math
-import wave
 from pathlib import Path
 
 import keras
@@ -53,7 +52,7 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
         raise ValueError(f"Audio file not found. Received: path={str(path)!r}")
     try:
         rate, data = wavfile.read(path)
-    except (ValueError, OSError, EOFError, wave.Error) as error:
+    except Exception as error:  # noqa: BLE001  scipy raises odd types on broken headers
         raise ValueError(
             f"Could not decode {str(path)!r} as a WAV file: {str(error).splitlines()[0] or error!r}"
         ) from error
@@ -253,20 +252,25 @@ class MFCC(keras.layers.Layer):
 
 @serializable
 class UtteranceNormalization(keras.layers.Layer):
-    """Per-utterance, per-bin mean/variance normalisation over time (CMVN) of log-mel.
+    """Per-utterance mean/variance normalisation of log-mel features.
 
-    The statistics come from the frames that hold sound: frames of digital silence
-    (every bin at the ``log(1e-6)`` floor: zero padding, or silence inserted between
-    words) are left out, so how much padding a batch carries does not change the
-    result. All frames are then normalised with those statistics.
+    One mean and one standard deviation per utterance, over all its time-frequency
+    cells, so the spectral shape (which bands hold the energy) is kept; per-bin
+    normalisation over time would flatten it, and short clips (a spoken word) have too
+    few frames for per-bin statistics anyway. The statistics come from the frames that
+    hold sound: frames of digital silence (every bin at the ``log(1e-6)`` floor: zero
+    padding, or silence inserted between words) are left out, so how much padding a
+    batch carries does not change the result.
     """
 
     def call(self, features):
         floor = float(np.log(LOG_FLOOR)) + 1e-3
         active = ops.cast(ops.max(features, axis=-1, keepdims=True) > floor, features.dtype)
-        count = ops.maximum(ops.sum(active, axis=1, keepdims=True), 1.0)
-        mean = ops.sum(features * active, axis=1, keepdims=True) / count
-        variance = ops.sum(ops.square(features - mean) * active, axis=1, keepdims=True) / count
+        active = ops.broadcast_to(active, ops.shape(features))
+        count = ops.maximum(ops.sum(active, axis=(1, 2), keepdims=True), 1.0)
+        mean = ops.sum(features * active, axis=(1, 2), keepdims=True) / count
+        variance = ops.sum(ops.square(features - mean) * active, axis=(1, 2),
+                           keepdims=True) / count
         return (features - mean) / (ops.sqrt(variance) + 1e-3)
 
 

@@ -1,0 +1,459 @@
+"""Speech: WAV files or waveforms in; spoken-command labels or CTC transcripts out.
+
+The feature extraction (peak normalisation, log-mel, per-utterance normalisation,
+MFCC, SpecAugment) is made of Keras layers inside the model, so a saved model takes
+raw audio: ``Task.load(dir).predict(["clip.wav"])``. Decoding and resampling to the
+model's rate happen before the model.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from toolkit.backbones.registry import get_backbone_spec
+from toolkit.classification import ClassificationTask
+from toolkit.data.audio import load_waveforms, read_audio_folder
+from toolkit.data.examples import Examples
+from toolkit.evaluation.transcription import TranscriptionReport
+from toolkit.heads.classification import classification_head
+from toolkit.heads.ctc import DECODERS, CTCLoss, ctc_decode, ctc_head
+from toolkit.preprocessing.audio import (
+    MFCC,
+    LogMelSpectrogram,
+    PeakNormalization,
+    SpecAugment,
+    UtteranceNormalization,
+    frame_count,
+    pad_or_crop,
+)
+from toolkit.task import Task, register_task
+from toolkit.training import loop
+from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
+from toolkit.training.seeding import set_seed
+
+MODES = ("classify", "transcribe")
+FEATURES = ("log_mel", "mfcc")
+#: Analysis window and hop (the usual 25 ms / 10 ms).
+WINDOW_SECONDS, HOP_SECONDS = 0.025, 0.010
+#: ``duration="auto"`` in classify mode covers this percentile of training clip lengths.
+AUTO_DURATION_PERCENTILE = 99
+#: Layers a re-headed model gets fresh.
+HEAD_LAYERS = ("head_dropout", "predictions", "ctc_logits", "log_probabilities")
+
+
+@register_task("speech")
+class SpeechTask(ClassificationTask):
+    """Recognise spoken commands, or transcribe speech with CTC.
+
+    Parameters
+    ----------
+    mode : "classify" or "transcribe"
+        ``"classify"`` (default): one label per clip, softmax, the shared
+        classification report, ``score`` is accuracy. ``"transcribe"``: a CTC head
+        over characters (or ``vocabulary``), greedy or beam decoding, a report of
+        character and word error rates (jiwer); ``score`` is ``1 - wer``.
+    sample_rate : int or None
+        The model's rate; files are resampled to it (SciPy polyphase). ``None`` takes
+        the first training file's rate. Waveform arrays are taken to be at this rate.
+    duration : float, "auto" or None
+        Seconds every clip is padded (with silence) or cut to. ``"auto"``: in classify
+        mode, the 99th percentile of the training clips (rounded up to 0.1 s); in
+        transcribe mode, no fixed length (batches of similar length, cut to their
+        longest). ``None`` is always variable length (transcribe only).
+    features : "log_mel" or "mfcc"
+        Log-mel spectrogram (``num_mel_bins``), or its first ``num_mfcc`` DCT
+        coefficients.
+    num_mel_bins, num_mfcc : int
+        Mel bands; cepstral coefficients kept for ``features="mfcc"``.
+    normalize : bool
+        Peak-normalise each waveform and mean/variance-normalise each utterance's
+        features. Loudness differs ~10x between speakers; without this unseen
+        speakers fail.
+    spec_augment : bool
+        Time and frequency masking while training (never at inference).
+    backbone : str
+        An audio backbone (``toolkit.list_backbones("audio")``): ``"cnn"`` (default
+        for classify), ``"ds_cnn"``, ``"crnn"`` (default for transcribe); ``"auto"``
+        picks by mode.
+    vocabulary : None, str or list of str
+        Transcribe only. ``None``: the characters of the training transcripts. A string
+        or a list of single characters: those characters. A list of longer tokens:
+        word-level CTC over those words (transcripts split on spaces).
+    decoder : "greedy" or "beam"
+        CTC decoding for ``predict``/``evaluate``.
+    beam_width : int
+        Beams kept by ``decoder="beam"``.
+    dropout : float
+        Dropout before the output layer.
+    epochs, batch_size, learning_rate, schedule, weight_decay, validation_split, early_stopping :
+        Training settings, as for every task.
+    callbacks : list of keras.callbacks.Callback, optional
+        Passed through to ``keras.Model.fit``.
+    verbose : int
+        0 silent, 1 progress bar, 2 one line per epoch.
+    seed : int or None
+        Makes two fits give identical predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toolkit import Task
+    >>> t = np.arange(4000) / 8000
+    >>> rng = np.random.default_rng(0)
+    >>> clips = [np.sin(2 * np.pi * f * t) * rng.uniform(0.1, 1) for f in [300, 1500] * 20]
+    >>> task = Task("speech", sample_rate=8000, epochs=3, verbose=0, seed=0)
+    >>> task.fit(clips, ["low", "high"] * 20).predict(clips[:2])
+    array(['low', 'high'], dtype='<U4')
+    """
+
+    def __init__(
+        self,
+        mode: str = "classify",
+        sample_rate: int | None = None,
+        duration: float | str | None = "auto",
+        features: str = "log_mel",
+        num_mel_bins: int = 40,
+        num_mfcc: int = 13,
+        normalize: bool = True,
+        spec_augment: bool = True,
+        backbone: str = "auto",
+        vocabulary: str | list | None = None,
+        decoder: str = "greedy",
+        beam_width: int = 16,
+        dropout: float = 0.3,
+        epochs: int = 20,
+        batch_size: int = 32,
+        learning_rate: float = 2e-3,
+        schedule: str = "cosine",
+        weight_decay: float = 1e-4,
+        validation_split: float = 0.1,
+        early_stopping: int | None = 5,
+        callbacks: list | None = None,
+        verbose: int = 1,
+        seed: int | None = None,
+    ):
+        self.mode = mode
+        self.sample_rate = sample_rate
+        self.duration = duration
+        self.features = features
+        self.num_mel_bins = num_mel_bins
+        self.num_mfcc = num_mfcc
+        self.normalize = normalize
+        self.spec_augment = spec_augment
+        self.backbone = backbone
+        self.vocabulary = vocabulary
+        self.decoder = decoder
+        self.beam_width = beam_width
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.weight_decay = weight_decay
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.seed = seed
+
+    # ---------------------------------------------------------- validation
+
+    def _transcribing(self) -> bool:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}. Received: mode={self.mode!r}")
+        return self.mode == "transcribe"
+
+    def _backbone_name(self) -> str:
+        if self.backbone == "auto":
+            return "crnn" if self._transcribing() else "cnn"
+        return self.backbone
+
+    def _spec(self):
+        return get_backbone_spec(self._backbone_name(), kind="audio")
+
+    def _check_params(self) -> None:
+        self._transcribing()
+        self._spec()
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}. Received: features={self.features!r}")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}. Received: decoder={self.decoder!r}")
+        self._check_positive_int("num_mel_bins", self.num_mel_bins)
+        if self.features == "mfcc" and not 0 < self._check_positive_int("num_mfcc", self.num_mfcc) <= self.num_mel_bins:
+            raise ValueError("num_mfcc must be at most num_mel_bins. "
+                             f"Received: num_mfcc={self.num_mfcc}, num_mel_bins={self.num_mel_bins}")
+        if self.sample_rate is not None:
+            self._check_positive_int("sample_rate", self.sample_rate)
+        if not (self.duration in ("auto", None) or (
+                isinstance(self.duration, (int, float)) and not isinstance(self.duration, bool)
+                and self.duration > 0)):
+            raise ValueError("duration must be a positive number of seconds, 'auto' or None. "
+                             f"Received: duration={self.duration!r}")
+        if self.duration is None and not self._transcribing():
+            raise ValueError("mode='classify' needs a fixed length: duration='auto' or seconds. "
+                             "Received: duration=None")
+
+    # --------------------------------------------------------------- input
+
+    def fit(self, X, y=None, *, validation_data=None) -> SpeechTask:
+        """Train a new model on WAV paths, a class-per-subfolder folder or waveforms.
+
+        ``y`` holds labels (classify) or transcripts (transcribe).
+        """
+        self._check_params()
+        vars(self).pop("sample_rate_", None)  # a new fit reads at the asked-for rate
+        return super().fit(X, y, validation_data=validation_data)
+
+    def _read(self, X, y=None, *, training: bool) -> Examples:
+        if isinstance(X, (str, Path)) and Path(X).is_dir():
+            X, folder_labels = read_audio_folder(X)
+            y = folder_labels if y is None else y
+        if isinstance(X, pd.Series):
+            X = X.tolist()
+        waveforms, rate = load_waveforms(X, sample_rate=getattr(self, "sample_rate_", self.sample_rate))
+        if not hasattr(self, "sample_rate_"):
+            self.sample_rate_ = rate
+        if training and y is None:
+            raise ValueError("Labels are required: pass y (labels, or transcripts in "
+                             "transcribe mode) or a class-per-subfolder folder. Received: y=None")
+        if y is not None:
+            y = list(y) if self._transcribing() else np.asarray(y)
+            if len(y) != len(waveforms):
+                raise ValueError("X and y must have the same length. "
+                                 f"Received: len(X)={len(waveforms)}, len(y)={len(y)}")
+            if self._transcribing():
+                y = [_check_transcript(t, i) for i, t in enumerate(y)]
+        return Examples(waveforms, y)
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        self._check_params()
+        lengths = np.array([len(w) for w in examples.x])
+        if isinstance(self.duration, (int, float)) and not isinstance(self.duration, bool):
+            self.num_samples_ = int(round(self.duration * self.sample_rate_))
+        elif self.duration == "auto" and not self._transcribing():
+            seconds = np.percentile(lengths, AUTO_DURATION_PERCENTILE) / self.sample_rate_
+            self.num_samples_ = int(round(math.ceil(seconds * 10) / 10 * self.sample_rate_))
+        else:
+            self.num_samples_ = None
+        self.num_samples_ = None if self.num_samples_ is None else max(self.num_samples_,
+                                                                       self._fft_length())
+        if self._transcribing():
+            self._fit_vocabulary(examples)
+        else:
+            self._fit_labels(examples)
+
+    def _fit_vocabulary(self, examples: Examples) -> None:
+        vocabulary = self.vocabulary
+        if vocabulary is None:
+            vocabulary = sorted({c for t in examples.y for c in t})
+        elif isinstance(vocabulary, str):
+            vocabulary = list(dict.fromkeys(vocabulary))
+        vocabulary = [str(token) for token in vocabulary]
+        if not vocabulary or len(set(vocabulary)) != len(vocabulary):
+            raise ValueError("vocabulary must hold distinct tokens. "
+                             f"Received: vocabulary={self.vocabulary!r}")
+        self.token_level_ = "word" if any(len(token) > 1 for token in vocabulary) else "char"
+        self.vocabulary_ = vocabulary
+
+    def _frame_length(self) -> int:
+        return int(round(WINDOW_SECONDS * self.sample_rate_))
+
+    def _fft_length(self) -> int:
+        """Samples per analysis frame: the window rounded up to a power of two."""
+        return 1 << (self._frame_length() - 1).bit_length()
+
+    def _frame_step(self) -> int:
+        return int(round(HOP_SECONDS * self.sample_rate_))
+
+    def _encode(self, examples: Examples):
+        length = self.num_samples_
+        if length is None:
+            length = max(self._fft_length(), max(len(w) for w in examples.x))
+        inputs = pad_or_crop(examples.x, length)
+        if examples.y is None:
+            return inputs, None
+        if not self._transcribing():
+            return inputs, self._encode_targets(examples)
+        return inputs, self._encode_transcripts(examples)
+
+    def _tokens(self, transcript: str) -> list[str]:
+        return transcript.split() if self.token_level_ == "word" else list(transcript)
+
+    def _encode_transcripts(self, examples: Examples) -> np.ndarray:
+        index = {token: i + 1 for i, token in enumerate(self.vocabulary_)}  # 0 is the blank
+        tokens = [self._tokens(t) for t in examples.y]
+        targets = np.zeros((len(tokens), max(1, max(len(t) for t in tokens))), dtype="int32")
+        reduction = self._spec().extra.get("time_reduction", 1)
+        for row, (sequence, waveform) in enumerate(zip(tokens, examples.x)):
+            unknown = sorted({t for t in sequence if t not in index})
+            if unknown:
+                raise ValueError(f"Transcript {row} has token(s) {unknown} outside the "
+                                 f"vocabulary {self.vocabulary_}.")
+            frames = frame_count(len(waveform), self._fft_length(), self._frame_step()) // reduction
+            needed = len(sequence) + sum(a == b for a, b in zip(sequence, sequence[1:]))
+            if needed > frames:
+                raise ValueError(
+                    f"Transcript {row} ({len(sequence)} tokens) is too long for its audio "
+                    f"({frames} output frames): CTC needs at least one frame per token. "
+                    "Use a word vocabulary or longer clips.")
+            targets[row, :len(sequence)] = [index[t] for t in sequence]
+        return targets
+
+    def _sequence_lengths(self, inputs):
+        if self.num_samples_ is not None:
+            return None
+        # The last non-zero sample: trailing zeros are padding (or silence, the same).
+        nonzero = inputs != 0
+        last = inputs.shape[1] - np.argmax(nonzero[:, ::-1], axis=1)
+        return np.maximum(np.where(nonzero.any(axis=1), last, 0), self._fft_length())
+
+    # --------------------------------------------------------------- model
+
+    def _build_model(self) -> keras.Model:
+        spec = self._spec()
+        transcribing = self._transcribing()
+        waveforms = keras.Input(shape=(self.num_samples_,), name="waveform")
+        x = PeakNormalization(name="peak_normalization")(waveforms) if self.normalize else waveforms
+        x = LogMelSpectrogram(self.sample_rate_, self._frame_length(), self._frame_step(),
+                              self._fft_length(), self.num_mel_bins,
+                              name="log_mel")(x)
+        if self.normalize:
+            x = UtteranceNormalization(name="utterance_normalization")(x)
+        if self.features == "mfcc":
+            x = MFCC(self.num_mfcc, name="mfcc")(x)
+        if self.spec_augment:
+            x = SpecAugment(frequency_width=max(1, x.shape[-1] // 6), seed=self.seed,
+                            name="spec_augment")(x)
+        frames = None if self.num_samples_ is None else frame_count(
+            self.num_samples_, self._fft_length(), self._frame_step())
+        backbone = spec.builder(input_shape=(frames, int(x.shape[-1])),
+                                return_sequences=transcribing)
+        features = backbone(x)
+        if transcribing:
+            outputs = ctc_head(features, len(self.vocabulary_), dropout=self.dropout)
+        else:
+            outputs = classification_head(features, len(self.classes_), dropout=self.dropout)
+        return keras.Model(waveforms, outputs, name=self.task_name)
+
+    def _recurrent(self) -> bool:
+        return self._spec().recurrent
+
+    def _stratify(self) -> bool:
+        return not self._transcribing()
+
+    def _loss(self):
+        return CTCLoss() if self._transcribing() else super()._loss()
+
+    def _metrics(self) -> list:
+        return [] if self._transcribing() else super()._metrics()
+
+    # ------------------------------------------------------------ outputs
+
+    def predict(self, X):
+        """Labels (classify, an array) or transcripts (transcribe, a list of str)."""
+        return super().predict(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        if self._transcribing():
+            raise ValueError("predict_proba is for mode='classify'; a transcriber's "
+                             "per-frame log-probabilities come from model_.predict.")
+        return super().predict_proba(X)
+
+    def _decode(self, outputs: np.ndarray):
+        if not self._transcribing():
+            return super()._decode(outputs)
+        separator = " " if self.token_level_ == "word" else ""
+        return [" ".join(separator.join(self.vocabulary_[i - 1] for i in ids).split())
+                for ids in ctc_decode(outputs, decoder=self.decoder, beam_width=self.beam_width)]
+
+    def _report(self, examples: Examples, outputs: np.ndarray):
+        if not self._transcribing():
+            return super()._report(examples, outputs)
+        return TranscriptionReport.from_predictions(self.task_name, examples.y,
+                                                    self._decode(outputs))
+
+    def _headline_metric(self, report) -> float:
+        if self._transcribing():
+            return 1.0 - report.metrics["wer"]
+        return super()._headline_metric(report)
+
+    def score(self, X, y=None) -> float:
+        """Accuracy (classify) or ``1 - wer`` (transcribe): higher is better."""
+        return Task.score(self, X, y)
+
+    # ----------------------------------------------------------- transfer
+
+    def fine_tune(self, X, y=None, *, epochs: int | None = None,
+                  learning_rate: float | None = None, validation_data: tuple | None = None,
+                  new_labels: bool = False) -> SpeechTask:
+        """Continue training; with ``new_labels=True``, learn a new label set (or vocabulary).
+
+        ``new_labels=True`` reads the labels of the new data, replaces the output layer
+        with an untrained one and keeps the feature extractor and backbone weights.
+        Training follows the shared gradual schedule: the new head alone with the
+        backbone frozen, then the top of the backbone unfrozen at a lower rate.
+
+        Parameters
+        ----------
+        X, y, epochs, learning_rate, validation_data :
+            As in :meth:`toolkit.Task.fine_tune`.
+        new_labels : bool
+            Re-head the model for the new data's labels (transcripts' tokens).
+
+        Returns
+        -------
+        self
+        """
+        if not new_labels:
+            return super().fine_tune(X, y, epochs=epochs, learning_rate=learning_rate,
+                                     validation_data=validation_data)
+        self._check_fitted()
+        set_seed(self.seed)
+        train, validation = self._read_training(X, y, validation_data)
+        previous = self.model_
+        if self._transcribing():
+            self._fit_vocabulary(train)
+        else:
+            self._fit_labels(train)
+        self.model_ = self._new_model() if hasattr(self, "_new_model") else self._build_model()
+        transfer_weights(previous, self.model_, skip=HEAD_LAYERS)
+        stages = fine_tuning_stages(
+            "gradual", backbone_name=self._backbone_name(),
+            layer_groups=self._spec().extra["layer_groups"],
+            epochs=self._check_positive_int("epochs", epochs or self.epochs),
+            learning_rate=learning_rate or self._learning_rate(),
+        )
+        self.history_ = loop.merge_histories(self.history_, self._train(train, validation, stages))
+        return self
+
+    # --------------------------------------------------------------- state
+
+    def _fitted_state(self) -> dict:
+        state = {"sample_rate": int(self.sample_rate_), "num_samples": self.num_samples_}
+        if self._transcribing():
+            return {**state, "vocabulary": list(self.vocabulary_), "token_level": self.token_level_}
+        return {**state, **self._labels_state()}
+
+    def _restore_state(self, state: dict) -> None:
+        self.sample_rate_ = int(state["sample_rate"])
+        self.num_samples_ = None if state["num_samples"] is None else int(state["num_samples"])
+        if self._transcribing():
+            self.vocabulary_ = [str(t) for t in state["vocabulary"]]
+            self.token_level_ = state["token_level"]
+        else:
+            self._restore_labels(state)
+
+
+def _check_transcript(transcript, index: int) -> str:
+    if not isinstance(transcript, str) or not transcript.strip():
+        raise ValueError(f"Transcripts must be non-empty strings. Received: {transcript!r} "
+                         f"at index {index}")
+    return " ".join(transcript.split())
+
+
+__all__ = ["SpeechTask"]
