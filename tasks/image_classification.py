@@ -66,6 +66,14 @@ class ImageClassificationTask(ClassificationTask):
     data_dir : path, optional
         tensorflow-datasets folder for ``"tfds:NAME"`` inputs.
 
+    distribute, precision, jit_compile, steps_per_execution, checkpoint_dir :
+        Scale and fault settings every task shares (see ``docs/scaling.md``):
+        ``distribute`` is None, ``"mirrored"``, ``"multi_worker"`` or a
+        ``tf.distribute.Strategy`` (``batch_size`` is then the global batch);
+        ``precision`` is ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``;
+        ``jit_compile`` and ``steps_per_execution`` go to ``keras.Model.compile``;
+        ``checkpoint_dir`` makes training resume after a crash and keeps the best model.
+
     Examples
     --------
     >>> import numpy as np
@@ -94,6 +102,11 @@ class ImageClassificationTask(ClassificationTask):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
+        distribute=None,
+        precision: str = "float32",
+        jit_compile: bool | str = "auto",
+        steps_per_execution: int = 1,
+        checkpoint_dir: str | None = None,
         label_column: str | None = None,
         data_dir: str | None = None,
     ):
@@ -113,6 +126,11 @@ class ImageClassificationTask(ClassificationTask):
         self.callbacks = callbacks
         self.verbose = verbose
         self.seed = seed
+        self.distribute = distribute
+        self.precision = precision
+        self.jit_compile = jit_compile
+        self.steps_per_execution = steps_per_execution
+        self.checkpoint_dir = checkpoint_dir
         self.label_column = label_column
         self.data_dir = data_dir
 

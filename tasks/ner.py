@@ -90,6 +90,14 @@ class NERTask(Task):
     token_column, tag_column : int
         Columns of CoNLL files (CoNLL-2003: token first, NER tag last).
 
+    distribute, precision, jit_compile, steps_per_execution, checkpoint_dir :
+        Scale and fault settings every task shares (see ``docs/scaling.md``):
+        ``distribute`` is None, ``"mirrored"``, ``"multi_worker"`` or a
+        ``tf.distribute.Strategy`` (``batch_size`` is then the global batch);
+        ``precision`` is ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``;
+        ``jit_compile`` and ``steps_per_execution`` go to ``keras.Model.compile``;
+        ``checkpoint_dir`` makes training resume after a crash and keeps the best model.
+
     Examples
     --------
     >>> from toolkit import Task
@@ -123,6 +131,11 @@ class NERTask(Task):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
+        distribute=None,
+        precision: str = "float32",
+        jit_compile: bool | str = "auto",
+        steps_per_execution: int = 1,
+        checkpoint_dir: str | None = None,
         token_column: int = 0,
         tag_column: int = -1,
     ):
@@ -147,6 +160,11 @@ class NERTask(Task):
         self.callbacks = callbacks
         self.verbose = verbose
         self.seed = seed
+        self.distribute = distribute
+        self.precision = precision
+        self.jit_compile = jit_compile
+        self.steps_per_execution = steps_per_execution
+        self.checkpoint_dir = checkpoint_dir
         self.token_column = token_column
         self.tag_column = tag_column
 
@@ -340,7 +358,7 @@ class NERTask(Task):
         train, validation = self._read_training(X, y, validation_data)
         previous = self.model_
         self._fit_tags(train)
-        self.model_ = self._build_model()
+        self.model_ = self._new_model()
         transfer_weights(previous, self.model_, skip=HEAD_LAYERS)
         stages = fine_tuning_stages(
             "gradual", backbone_name=BODY_LAYERS + (self.backbone,),

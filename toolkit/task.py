@@ -15,12 +15,15 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from toolkit.data.checks import check_finite
 from toolkit.data.examples import Examples
 from toolkit.data.pipeline import make_dataset
 from toolkit.data.splits import train_validation_split
 from toolkit.evaluation.report import Report
 from toolkit.training import loop
 from toolkit.training.lr_finder import LRFinderResult, find_learning_rate
+from toolkit.training.distribute import resolve_strategy
+from toolkit.training.precision import dtype_policy, float32_outputs
 from toolkit.training.seeding import set_seed
 
 _TASKS: dict[str, type[Task]] = {}
@@ -96,7 +99,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
     task_name: ClassVar[str] = ""
     #: Parameters that are code, not data, and so are not written to ``task.json``.
-    unsaved_params: ClassVar[tuple[str, ...]] = ("callbacks",)
+    unsaved_params: ClassVar[tuple[str, ...]] = ("callbacks", "distribute")
 
     # ------------------------------------------------------------------ hooks
     # A task module implements these; the flow below calls them.
@@ -191,7 +194,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         set_seed(self.seed)
         train, validation = self._read_training(X, y, validation_data)
         self._fit_preprocessing(train)
-        self.model_ = self._build_model()
+        self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
+        self.model_ = self._new_model()
         self.history_ = self._train(train, validation, self._training_stages(fine_tuning=False))
         return self
 
@@ -278,7 +282,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         examples = self._read(X, y, training=True)
         try:
             self._fit_preprocessing(examples)
-            model = self._build_model()
+            model = self._new_model()
             inputs, targets = self._encode(examples)
             dataset = make_dataset(
                 inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed,
@@ -336,9 +340,20 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _check_fitted(self) -> None:
         check_is_fitted(self, "model_")
 
+    def _new_model(self) -> keras.Model:
+        """``_build_model`` under the task's strategy and ``precision`` policy."""
+        with self._strategy().scope(), dtype_policy(getattr(self, "precision", "float32")):
+            return float32_outputs(self._build_model())
+
+    def _strategy(self):
+        if getattr(self, "strategy_", None) is None:  # a loaded task, or lr_find first
+            self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
+        return self.strategy_
+
     def _outputs(self, examples: Examples) -> np.ndarray:
         self._check_fitted()
         inputs, _ = self._encode(Examples(examples.x))
+        check_finite(inputs, "inputs")
         dataset = make_dataset(inputs, None, batch_size=self.batch_size, shuffle=False)
         return self.model_.predict(dataset, verbose=0)
 
@@ -347,6 +362,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     ) -> dict:
         batch_size = self._check_positive_int("batch_size", self.batch_size)
         inputs, targets = self._encode(train)
+        check_finite(inputs, "inputs")
+        check_finite(targets, "targets")
         train_ds = make_dataset(
             inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed,
             lengths=self._sequence_lengths(inputs),
@@ -356,20 +373,24 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             val_inputs, val_targets = self._encode(validation)
             val_ds = make_dataset(val_inputs, val_targets, batch_size=batch_size,
                                   lengths=self._sequence_lengths(val_inputs))
-        return loop.run_stages(
-            self.model_,
-            stages,
-            train_ds,
-            val_ds,
-            loss=self._loss(),
-            metrics=self._metrics(),
-            schedule=self.schedule,
-            weight_decay=self.weight_decay,
-            clipnorm=loop.CLIPNORM if self._recurrent() else None,
-            early_stopping=self.early_stopping,
-            callbacks=self.callbacks,
-            verbose=self.verbose,
-        )
+        with self._strategy().scope():
+            return loop.run_stages(
+                self.model_,
+                stages,
+                train_ds,
+                val_ds,
+                loss=self._loss(),
+                metrics=self._metrics(),
+                schedule=self.schedule,
+                weight_decay=self.weight_decay,
+                clipnorm=loop.CLIPNORM if self._recurrent() else None,
+                early_stopping=self.early_stopping,
+                callbacks=self.callbacks,
+                verbose=self.verbose,
+                jit_compile=getattr(self, "jit_compile", "auto"),
+                steps_per_execution=getattr(self, "steps_per_execution", 1),
+                checkpoint_dir=getattr(self, "checkpoint_dir", None),
+            )
 
     @staticmethod
     def _check_positive_int(name: str, value: Any) -> int:

@@ -38,7 +38,7 @@ def tagging_head(features, num_tags: int, *, head: str = "crf", dropout: float =
         return keras.layers.Dense(num_tags, activation="softmax", name="tag_probabilities",
                                   dtype="float32")(x)
     emissions = keras.layers.Dense(num_tags, name="emissions", dtype="float32")(x)
-    return CRF(num_tags, name="crf")(emissions)
+    return CRF(num_tags, name="crf", dtype="float32")(emissions)
 
 
 def tagging_loss(head: str):

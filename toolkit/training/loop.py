@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from toolkit.training.optimizers import DEFAULT_WEIGHT_DECAY, make_optimizer
@@ -56,17 +59,35 @@ def run_stages(
     early_stopping: int | None = 3,
     callbacks: list | None = None,
     verbose: int = 1,
+    jit_compile: bool | str = "auto",
+    steps_per_execution: int = 1,
+    checkpoint_dir: str | Path | None = None,
 ) -> dict:
     """Run each stage (prepare, recompile, fit) and return the joined history.
 
     Early stopping watches ``val_loss`` with ``patience=early_stopping`` and restores
     the best weights; it is off without validation data or with ``early_stopping=None``.
+    A loss that turns NaN stops training (``keras.callbacks.TerminateOnNaN``) and raises
+    a ``FloatingPointError`` saying what to try.
+
+    With ``checkpoint_dir``, each stage backs up its progress at every epoch end
+    (``keras.callbacks.BackupAndRestore``) and marks itself done when it ends, so a run
+    killed mid-training and started again with the same arguments skips finished
+    stages and resumes the current one at its last completed epoch; the best model so
+    far is kept as ``checkpoint_dir/best.keras`` (``keras.callbacks.ModelCheckpoint``).
     """
     steps_per_epoch = max(int(train.cardinality().numpy()), 1)
     history: dict[str, list] = {}
-    for stage in stages:
+    for index, stage in enumerate(stages):
         if stage.prepare is not None:
             stage.prepare(model)
+        done = None if checkpoint_dir is None else _stage_marker(checkpoint_dir, index, stage)
+        if done is not None and done.with_suffix(".weights.h5").is_file():
+            model.load_weights(done.with_suffix(".weights.h5"))
+            history = merge_histories(history, json.loads(done.read_text(encoding="utf-8")))
+            if verbose:
+                print(f"[toolkit] stage '{stage.name}' already finished in {checkpoint_dir}; skipped")
+            continue
         # Changing `trainable` only takes effect after compiling again.
         model.compile(
             optimizer=make_optimizer(
@@ -77,24 +98,60 @@ def run_stages(
             ),
             loss=loss,
             metrics=metrics,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
         )
         if verbose and len(stages) > 1:
             print(f"[toolkit] stage '{stage.name}': {stage.epochs} epochs, lr={stage.learning_rate:g}")
+        stage_callbacks = _callbacks(validation, early_stopping, callbacks)
+        if done is not None:
+            stage_callbacks += _checkpoint_callbacks(checkpoint_dir, index, stage, validation)
         result = model.fit(
             train,
             validation_data=validation,
             epochs=stage.epochs,
-            callbacks=_callbacks(validation, early_stopping, callbacks),
+            callbacks=stage_callbacks,
             shuffle=False,  # the dataset is already shuffled, with the task's seed
             verbose=verbose,
         )
-        for key, values in result.history.items():
-            history.setdefault(key, []).extend(float(v) for v in values)
+        stage_history = {k: [float(v) for v in values] for k, values in result.history.items()}
+        _check_converging(stage_history, stage)
+        if done is not None:
+            model.save_weights(done.with_suffix(".weights.h5"))
+            done.write_text(json.dumps(stage_history), encoding="utf-8")
+        history = merge_histories(history, stage_history)
     return history
 
 
+def _stage_marker(checkpoint_dir, index: int, stage: Stage) -> Path:
+    directory = Path(checkpoint_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"stage_{index}_{stage.name}.done.json"
+
+
+def _checkpoint_callbacks(checkpoint_dir, index: int, stage: Stage, validation) -> list:
+    directory = Path(checkpoint_dir)
+    return [
+        keras.callbacks.BackupAndRestore(str(directory / "backup" / f"stage_{index}_{stage.name}")),
+        keras.callbacks.ModelCheckpoint(
+            str(directory / "best.keras"), save_best_only=True,
+            monitor="val_loss" if validation is not None else "loss",
+        ),
+    ]
+
+
+def _check_converging(history: dict, stage: Stage) -> None:
+    losses = history.get("loss", [])
+    if losses and not np.all(np.isfinite(losses)):
+        raise FloatingPointError(
+            f"Training diverged: the loss became NaN or infinite in stage '{stage.name}' "
+            f"(epoch {len(losses)}, learning rate {stage.learning_rate:g}), so it was stopped. "
+            "Try a lower learning_rate, or check the inputs and targets for extreme values."
+        )
+
+
 def _callbacks(validation, early_stopping, user_callbacks) -> list:
-    callbacks = list(user_callbacks or [])
+    callbacks = list(user_callbacks or []) + [keras.callbacks.TerminateOnNaN()]
     if validation is not None and early_stopping is not None:
         if isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1:
             raise ValueError(
