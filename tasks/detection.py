@@ -9,7 +9,13 @@ import numpy as np
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.backbones.stages import stage_model
-from toolkit.data.annotations import AnnotatedImage, read_coco, read_voc
+from toolkit.data.annotations import (
+    AnnotatedImage,
+    is_pascal_text,
+    read_coco,
+    read_pascal_text,
+    read_voc,
+)
 from toolkit.data.examples import Examples
 from toolkit.evaluation.detection import DetectionReport, coco_metrics, detection_grid
 from toolkit.heads.detection import (
@@ -216,6 +222,9 @@ class DetectionTask(Task):
                 return [_Record.from_file(r) for r in records]
             if path.suffix.lower() == ".xml" or (path.is_dir() and _has_xml(path)):
                 return [_Record.from_file(r) for r in read_voc(path)]
+            if path.suffix.lower() == ".txt" or (path.is_dir() and any(
+                    is_pascal_text(p) for p in path.glob("*.txt"))):
+                return [_Record.from_file(r) for r in read_pascal_text(path)]
             if path.is_dir():
                 files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
                 if not files:
@@ -223,11 +232,15 @@ class DetectionTask(Task):
                 return [_Record(path=p) for p in files]
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 return self._records([path], y)
-            raise ValueError("Expected a folder, a VOC .xml or COCO .json file, image paths, "
+            raise ValueError("Expected a folder, a VOC .xml, PASCAL v1.00 .txt or COCO .json file, "
+                             "image paths, "
                              f"or an image array. Received: X={str(X)!r}")
         if isinstance(X, (list, tuple)) and X and all(
                 isinstance(v, (str, Path)) and str(v).lower().endswith(".xml") for v in X):
             return [_Record.from_file(r) for r in read_voc(list(X))]
+        if isinstance(X, (list, tuple)) and X and all(
+                isinstance(v, (str, Path)) and str(v).lower().endswith(".txt") for v in X):
+            return [_Record.from_file(r) for r in read_pascal_text(list(X))]
         if is_image_path_list(X):
             images = [None] * len(X)
             paths = [Path(p) for p in X]
@@ -381,15 +394,14 @@ class DetectionTask(Task):
                   for t in examples.y]
         ids = [{**f, "labels": np.array([index[n] for n in f["labels"]], int)} for f in found]
         metrics = coco_metrics(truths, ids, self.classes_)
-        shown = range(min(len(examples), REPORT_IMAGES))
-        scale = [lambda boxes, item=examples.x[i]: resize_boxes(boxes, item["size"], self.image_size_)
-                 for i in shown]
-        figure_data = (
-            [examples.x[i]["image"] for i in shown],
-            [{**found[i], "boxes": scale[i](found[i]["boxes"])} for i in shown],
-            [{"boxes": scale[i](examples.y[i]["boxes"])} for i in shown],
-            self.classes_,
-        )
+        # The figure draws the model-size images, so boxes go back to model pixels.
+        images, drawn, drawn_truths = [], [], []
+        for item, detection, truth in list(zip(examples.x, found, examples.y))[:REPORT_IMAGES]:
+            images.append(item["image"])
+            drawn.append({**detection,
+                          "boxes": resize_boxes(detection["boxes"], item["size"], self.image_size_)})
+            drawn_truths.append({"boxes": resize_boxes(truth["boxes"], item["size"], self.image_size_)})
+        figure_data = (images, drawn, drawn_truths, self.classes_)
         return DetectionReport(self.task_name, metrics, examples=figure_data)
 
     def _headline_metric(self, report) -> float:
