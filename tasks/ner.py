@@ -11,6 +11,7 @@ from keras import ops
 
 from toolkit.backbones.characters import CharacterCNN
 from toolkit.backbones.registry import get_backbone_spec
+from toolkit.data.checks import check_string_list
 from toolkit.data.conll import read_conll
 from toolkit.data.examples import Examples
 from toolkit.evaluation.tagging import TaggingReport
@@ -377,7 +378,7 @@ class NERTask(Task):
 
     def _restore_state(self, state: dict) -> None:
         self.scheme_ = state["scheme"]
-        self.tags_ = list(state["tags"])
+        self.tags_ = check_string_list(state["tags"], "tags")
         self.encoder_ = TokenEncoder.from_state(state["encoder"])
 
 

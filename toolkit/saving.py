@@ -16,6 +16,10 @@ from toolkit.task import Task, get_task_class
 FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
 STATE_FILE = "task.json"
+#: The keys of ``task.json`` and the JSON type each must have.
+DOCUMENT_SCHEMA = {"format_version": int, "task": str, "toolkit_version": str,
+                   "keras_version": str, "params": dict, "state": dict, "history": dict}
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def save_task(task: Task, directory: str | Path) -> Path:
@@ -55,6 +59,7 @@ def load_task(directory: str | Path) -> Task:
         If a file is missing, corrupted, tampered with, or from an unknown format.
     """
     directory = Path(directory)
+    _refuse_hdf5(directory)
     state_path, model_path = directory / STATE_FILE, directory / MODEL_FILE
     for path in (state_path, model_path):
         if not path.is_file():
@@ -69,21 +74,77 @@ def load_task(directory: str | Path) -> Task:
             f"Unsupported saved-task format. Expected format_version={FORMAT_VERSION}. "
             f"Received: format_version={found!r} in {str(state_path)!r}"
         )
-    task_class = get_task_class(document.get("task"))
-    params = document.get("params", {})
+    _check_document(document, state_path)
+    task_class = get_task_class(document["task"])
+    params = document["params"]
     accepted = set(inspect.signature(task_class.__init__).parameters) - {"self"}
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise ValueError(f"{str(state_path)!r} has unknown parameters {unknown} "
                          f"for task {task_class.task_name!r}.")
+    _check_param_types(task_class, params, state_path)
     task = task_class(**params)
     try:
         task._restore_state(document["state"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{str(state_path)!r} has a damaged 'state' entry: {error!r}") from error
-    task.history_ = document.get("history", {})
+    task.history_ = document["history"]
     task.model_ = _load_model(model_path)
     return task
+
+
+def _check_document(document: dict, path: Path) -> None:
+    """``task.json`` has exactly the expected keys, each of the expected JSON type."""
+    keys = set(document)
+    if keys != set(DOCUMENT_SCHEMA):
+        raise ValueError(
+            f"{str(path)!r} is not a toolkit task file: expected the keys "
+            f"{sorted(DOCUMENT_SCHEMA)}. Missing: {sorted(set(DOCUMENT_SCHEMA) - keys)}; "
+            f"unexpected: {sorted(keys - set(DOCUMENT_SCHEMA))}"
+        )
+    for key, kind in DOCUMENT_SCHEMA.items():
+        if not isinstance(document[key], kind):
+            raise ValueError(f"{str(path)!r}: {key!r} must be a JSON {kind.__name__}. "
+                             f"Received: {type(document[key]).__name__}")
+    for name, values in document["history"].items():
+        if not isinstance(values, list) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+        ):
+            raise ValueError(f"{str(path)!r}: history[{name!r}] must be a list of numbers")
+
+
+def _check_param_types(task_class: type, params: dict, path: Path) -> None:
+    """Each saved parameter has the JSON kind of its default (any kind when it is None)."""
+    defaults = inspect.signature(task_class.__init__).parameters
+    for name, value in params.items():
+        default = defaults[name].default
+        if default is None or value is None:
+            continue
+        kinds = (int, float) if isinstance(default, (int, float)) and not isinstance(
+            default, bool) else (type(default),)
+        if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, kinds):
+            raise ValueError(
+                f"{str(path)!r}: parameter {name!r} must be a {type(default).__name__} "
+                f"like its default {default!r}. Received: {type(value).__name__}"
+            )
+
+
+def _refuse_hdf5(path: Path) -> None:
+    """Legacy full-model HDF5 files are never loaded: they can carry marshalled code."""
+    candidates = [path] if path.is_file() else [path / MODEL_FILE, *path.glob("*.h5")]
+    for candidate in candidates:
+        if candidate.is_file():
+            with candidate.open("rb") as handle:
+                is_hdf5 = handle.read(8) == _HDF5_SIGNATURE
+            if is_hdf5 or candidate.suffix in (".h5", ".hdf5"):
+                raise ValueError(
+                    f"Refusing {str(candidate)!r}: it is a legacy HDF5 (.h5) Keras file. Full "
+                    "models in that format can hold Lambda layers whose code runs on load, "
+                    "and their configs bypass Keras safe mode, so toolkit loads only "
+                    "directories written by Task.save (model.keras + task.json). Re-save "
+                    "the model with a trusted Keras as .keras, or load its weights into a "
+                    "task you build."
+                )
 
 
 def _load_model(path: Path) -> keras.Model:

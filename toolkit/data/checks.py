@@ -47,3 +47,15 @@ def _named_arrays(structure: Any, path: str = ""):
             yield from _named_arrays(value, f"{path}/{index}" if path else str(index))
     elif structure is not None:
         yield path, structure
+
+
+def check_string_list(value: Any, name: str) -> list[str]:
+    """``value`` as a list of ``str``, or a ``ValueError`` naming ``name``.
+
+    Saved vocabularies and label lists go through this on load: a string where a list
+    belongs (a file path, say) is refused rather than read or split into characters.
+    """
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name} must be a list of strings. Received: "
+                         f"{type(value).__name__} {str(value)[:60]!r}")
+    return list(value)

@@ -10,6 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from toolkit.backbones.registry import serializable
+from toolkit.data.checks import check_string_list
 
 #: Token ids of padding and of out-of-vocabulary words (TextVectorization's layout).
 PAD_ID, OOV_ID = 0, 1
@@ -96,7 +97,7 @@ class TextVectorizer:
     @classmethod
     def from_state(cls, state: dict) -> TextVectorizer:
         vectorizer = cls(state["max_tokens"], state["max_length"])
-        vectorizer.vocabulary = list(state["vocabulary"])
+        vectorizer.vocabulary = check_string_list(state["vocabulary"], "vocabulary")
         return vectorizer
 
 

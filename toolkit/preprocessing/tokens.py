@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from toolkit.data.checks import check_string_list
 from toolkit.preprocessing.text import OOV_ID, PAD_ID
 
 #: Characters kept per token; longer tokens are cut (their start carries the most).
@@ -121,6 +122,6 @@ class TokenEncoder:
     @classmethod
     def from_state(cls, state: dict) -> TokenEncoder:
         encoder = cls(state["max_words"])
-        encoder.words = list(state["words"])
-        encoder.chars = list(state["chars"])
+        encoder.words = check_string_list(state["words"], "words")
+        encoder.chars = check_string_list(state["chars"], "chars")
         return encoder
