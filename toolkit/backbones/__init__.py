@@ -1,6 +1,8 @@
 """Backbones: plain ``keras.Model``s mapping inputs to features, looked up by name."""
 
-from toolkit.backbones import applications, audio, sequence, series, vision  # noqa: F401  (registration)
+from toolkit.backbones import (  # noqa: F401  (registration)
+    applications, audio, sequence, series, unet, vision,
+)
 from toolkit.backbones.registry import (
     BackboneSpec,
     get_backbone_spec,
