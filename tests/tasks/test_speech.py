@@ -12,8 +12,8 @@ from toolkit import Task
 
 RATE = 8000
 TONES = {"low": 300.0, "mid": 900.0, "high": 2200.0}
-FAST = {"sample_rate": RATE, "epochs": 8, "batch_size": 16, "learning_rate": 3e-3,
-        "validation_split": 0.0, "verbose": 0, "seed": 0}
+FAST = {"sample_rate": RATE, "spec_augment": True, "epochs": 8, "batch_size": 16,
+        "learning_rate": 3e-3, "validation_split": 0.0, "verbose": 0, "seed": 0}
 
 
 def _clip(rng, freq, seconds=None):
@@ -114,7 +114,8 @@ def test_bad_parameters_name_the_argument(tone_files):
     _, paths, labels = tone_files
     for params, name in [({"mode": "translate"}, "mode"), ({"backbone": "resnet"}, "backbone"),
                          ({"features": "cqt"}, "features"), ({"decoder": "viterbi"}, "decoder"),
-                         ({"duration": -1}, "duration"), ({"duration": None}, "duration")]:
+                         ({"duration": -1}, "duration"), ({"duration": "1s"}, "duration"),
+                         ({"spec_augment": "yes"}, "spec_augment")]:
         with pytest.raises(ValueError, match=name):
             Task("speech", **{**FAST, **params}).fit(paths[:6], labels[:6])
     with pytest.raises(ValueError, match="sample_rate"):
