@@ -377,11 +377,17 @@ class DetectionTask(Task):
     def _decode(self, outputs):
         raise NotImplementedError("DetectionTask.predict decodes with each image's size.")
 
-    def plot_predictions(self, X, *, max_images: int = 8, columns: int = 4):
-        """Draw the predicted boxes on (up to ``max_images`` of) ``X``; a matplotlib Figure."""
+    def plot_predictions(self, X, *, min_score: float = 0.3, max_images: int = 8,
+                         columns: int = 4):
+        """Draw the boxes scoring at least ``min_score`` on (up to ``max_images`` of) ``X``.
+
+        Images are drawn at the model's ``image_size``. Returns a matplotlib ``Figure``.
+        """
         examples = self._read(X, training=False)
         examples = examples.subset(np.arange(min(len(examples), max_images)))
         found = self._detections(examples, self._outputs(examples), model_pixels=True)
+        found = [{key: value[detection["scores"] >= min_score] for key, value in detection.items()}
+                 for detection in found]
         return detection_grid([item["image"] for item in examples.x], found, self.classes_,
                               columns=columns)
 

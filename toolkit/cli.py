@@ -110,7 +110,12 @@ def _run(args: argparse.Namespace) -> int:
         if hasattr(predictions, "to_string"):  # a forecast: a DataFrame over future steps
             print(predictions.to_string())
         else:
+            import json
+
             for prediction in predictions:
+                if isinstance(prediction, dict):  # detections: one JSON object per image
+                    prediction = json.dumps({key: value.tolist() if hasattr(value, "tolist") else value
+                                             for key, value in prediction.items()})
                 print(prediction)
     elif args.command == "evaluate":
         task = Task.load(args.model)

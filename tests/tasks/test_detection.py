@@ -1,5 +1,7 @@
 """The detection task on tiny synthetic images: fit, predict, evaluate, save/load, errors."""
 
+import json
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -7,6 +9,7 @@ from PIL import Image
 from sklearn.base import clone
 
 from toolkit import Task
+from toolkit.cli import main
 
 #: A detector that trains in seconds: small ResNet, narrow pyramid, one epoch.
 FAST = {"backbone": "resnet", "image_size": 32, "pyramid_channels": 8, "head_convs": 1,
@@ -70,7 +73,7 @@ def test_evaluate_reports_coco_map(fitted):
     assert "predictions" in report.figures()
 
 
-def test_save_load_round_trip_predicts_the_same_from_image_paths(fitted, tmp_path):
+def test_save_load_round_trip_predicts_the_same_from_image_paths(fitted, tmp_path, capsys):
     task, images, _ = fitted
     paths = []
     for index in range(2):
@@ -85,6 +88,10 @@ def test_save_load_round_trip_predicts_the_same_from_image_paths(fitted, tmp_pat
         np.testing.assert_allclose(one["scores"], two["scores"], atol=1e-5)
     assert len(loaded.predict(str(tmp_path))) == 2  # a folder of images
     assert isinstance(loaded.plot_predictions([str(p) for p in paths]), Figure)
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "model"), str(paths[0])]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    np.testing.assert_allclose(printed["boxes"], before[0]["boxes"], atol=1e-3)
 
 
 def test_bad_annotations_raise_clearly_or_are_dropped_with_a_count():
