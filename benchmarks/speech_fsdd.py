@@ -1,4 +1,4 @@
-"""FSDD spoken digits: accuracy on the conventional test split and on a speaker left out of training.
+"""FSDD spoken digits: accuracy on the conventional test split and on an unseen speaker.
 
 ``accuracy``: train on recording index 5-49 of every speaker, test on index 0-4 (200
 clips). ``accuracy_unseen_speaker``: train on every recording of the other speakers,

@@ -183,16 +183,19 @@ class SpeechTask(ClassificationTask):
         self._transcribing()
         self._spec()
         if self.features not in FEATURES:
-            raise ValueError(f"features must be one of {FEATURES}. Received: features={self.features!r}")
+            raise ValueError(f"features must be one of {FEATURES}. "
+                             f"Received: features={self.features!r}")
         if self.decoder not in DECODERS:
-            raise ValueError(f"decoder must be one of {DECODERS}. Received: decoder={self.decoder!r}")
+            raise ValueError(f"decoder must be one of {DECODERS}. "
+                             f"Received: decoder={self.decoder!r}")
         if self.spec_augment not in (True, False, None):
             raise ValueError("spec_augment must be True, False or None (auto). "
                              f"Received: spec_augment={self.spec_augment!r}")
         self._check_positive_int("num_mel_bins", self.num_mel_bins)
-        if self.features == "mfcc" and not 0 < self._check_positive_int("num_mfcc", self.num_mfcc) <= self.num_mel_bins:
-            raise ValueError("num_mfcc must be at most num_mel_bins. "
-                             f"Received: num_mfcc={self.num_mfcc}, num_mel_bins={self.num_mel_bins}")
+        if self.features == "mfcc" and (
+                self._check_positive_int("num_mfcc", self.num_mfcc) > self.num_mel_bins):
+            raise ValueError("num_mfcc must be at most num_mel_bins. Received: "
+                             f"num_mfcc={self.num_mfcc}, num_mel_bins={self.num_mel_bins}")
         if self.sample_rate is not None:
             self._check_positive_int("sample_rate", self.sample_rate)
         if not (self.duration is None or (
@@ -218,7 +221,8 @@ class SpeechTask(ClassificationTask):
             y = folder_labels if y is None else y
         if isinstance(X, pd.Series):
             X = X.tolist()
-        waveforms, rate = load_waveforms(X, sample_rate=getattr(self, "sample_rate_", self.sample_rate))
+        rate = getattr(self, "sample_rate_", self.sample_rate)
+        waveforms, rate = load_waveforms(X, sample_rate=rate)
         if not hasattr(self, "sample_rate_"):
             self.sample_rate_ = rate
         if training and y is None:
