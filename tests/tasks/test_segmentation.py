@@ -7,7 +7,8 @@ from PIL import Image
 
 from toolkit import Task
 
-FAST = {"epochs": 1, "batch_size": 4, "verbose": 0, "seed": 0, "image_size": 16}
+FAST = {"epochs": 1, "batch_size": 4, "verbose": 0, "seed": 0, "image_size": 16,
+        "validation_split": 0}
 
 
 def _rectangles(count, size=(16, 16), seed=0):
