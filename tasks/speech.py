@@ -17,7 +17,7 @@ import pandas as pd
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
-from toolkit.data.audio import load_waveforms, read_audio_folder
+from toolkit.data.audio import is_audio_path_list, load_waveforms, read_audio_folder
 from toolkit.data.examples import Examples
 from toolkit.evaluation.transcription import TranscriptionReport
 from toolkit.heads.classification import classification_head
@@ -219,6 +219,8 @@ class SpeechTask(ClassificationTask):
         if isinstance(X, (str, Path)) and Path(X).is_dir():
             X, folder_labels = read_audio_folder(X)
             y = folder_labels if y is None else y
+        elif isinstance(X, (str, Path)) and is_audio_path_list([X]) and Path(X).is_file():
+            X = [X]  # one file (as `toolkit predict DIR clip.wav` passes it)
         if isinstance(X, pd.Series):
             X = X.tolist()
         rate = getattr(self, "sample_rate_", self.sample_rate)

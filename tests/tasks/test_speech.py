@@ -92,6 +92,7 @@ def test_other_rates_and_arrays_and_folders(fitted, tone_files, tmp_path):
     stereo = np.stack([_clip(rng, TONES["low"], 0.4)] * 2, axis=1)
     two = _write(tmp_path / "stereo.wav", stereo)
     assert fitted.predict([wide, two]).tolist() == ["high", "low"]
+    assert fitted.predict(two).tolist() == ["low"]   # one path on its own, as the CLI passes it
     # Waveform arrays at the model's rate; a class-per-subfolder folder carries labels.
     waves = [_clip(rng, TONES[label], 0.3) for label in ("mid", "high")]
     assert fitted.predict(waves).tolist() == ["mid", "high"]
