@@ -15,7 +15,7 @@ def test_registry_lists_every_sequence_backbone():
     with pytest.raises(ValueError, match="Received: backbone='resnet'"):
         get_backbone_spec("resnet", kind="sequence")
     with pytest.raises(ValueError, match="kind"):
-        toolkit.list_backbones(kind="audio")
+        toolkit.list_backbones(kind="graph")
 
 
 @pytest.mark.parametrize("name", SEQUENCE)
