@@ -101,6 +101,13 @@ class SpeechTask(ClassificationTask):
         0 silent, 1 progress bar, 2 one line per epoch.
     seed : int or None
         Makes two fits give identical predictions.
+    distribute, precision, jit_compile, steps_per_execution, checkpoint_dir :
+        Scale and fault settings every task shares (see ``docs/scaling.md``):
+        ``distribute`` is None, ``"mirrored"``, ``"multi_worker"`` or a
+        ``tf.distribute.Strategy`` (``batch_size`` is then the global batch);
+        ``precision`` is ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``;
+        ``jit_compile`` and ``steps_per_execution`` go to ``keras.Model.compile``;
+        ``checkpoint_dir`` makes training resume after a crash and keeps the best model.
 
     Examples
     --------
@@ -139,6 +146,11 @@ class SpeechTask(ClassificationTask):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
+        distribute=None,
+        precision: str = "float32",
+        jit_compile: bool | str = "auto",
+        steps_per_execution: int = 1,
+        checkpoint_dir: str | None = None,
     ):
         self.mode = mode
         self.sample_rate = sample_rate
@@ -163,6 +175,11 @@ class SpeechTask(ClassificationTask):
         self.callbacks = callbacks
         self.verbose = verbose
         self.seed = seed
+        self.distribute = distribute
+        self.precision = precision
+        self.jit_compile = jit_compile
+        self.steps_per_execution = steps_per_execution
+        self.checkpoint_dir = checkpoint_dir
 
     # ---------------------------------------------------------- validation
 
@@ -429,7 +446,7 @@ class SpeechTask(ClassificationTask):
             self._fit_vocabulary(train)
         else:
             self._fit_labels(train)
-        self.model_ = self._new_model() if hasattr(self, "_new_model") else self._build_model()
+        self.model_ = self._new_model()
         transfer_weights(previous, self.model_, skip=HEAD_LAYERS)
         stages = fine_tuning_stages(
             "gradual", backbone_name=self._backbone_name(),
