@@ -123,6 +123,20 @@ def test_new_tag_set_keeps_the_backbone(fitted, ner_data):
     assert predicted[0] == "B-HUMAN" and predicted[2] == "O"
 
 
+def test_glove_vectors_start_the_word_embeddings(weights_dir, ner_data):
+    path = weights_dir / "glove" / "glove.6B.50d.head2445.txt"
+    if not path.is_file():
+        pytest.skip(f"GloVe sample not found at {path}")
+    sentences, tags = ner_data
+    params = {**FAST_NER, "embedding_dim": 50, "learning_rate": 1e-9, "epochs": 1}
+    task = Task("ner", embeddings=str(path), **params).fit(sentences[:32], tags[:32])
+    vectors = {line.split(" ")[0]: np.asarray(line.split(" ")[1:], dtype="float32")
+               for line in path.read_text(encoding="utf-8", errors="replace").splitlines()}
+    matrix = task.model_.get_layer("bilstm").get_layer("embedding").get_weights()[0]
+    word = "visited"  # lower-cased lookup: the sample writes it in lower case already
+    np.testing.assert_allclose(matrix[task.encoder_.words.index(word)], vectors[word], atol=1e-3)
+
+
 @pytest.mark.parametrize("X, y, error, match", [
     ("Alice visited Paris", None, ValueError, "wrap a single sentence"),
     ([["Alice", "visited"]], [["B-PER"]], ValueError, "2 tokens but 1 tags"),
