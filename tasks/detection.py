@@ -95,6 +95,14 @@ class DetectionTask(Task):
     image_dir : path, optional
         Image folder of a COCO JSON file (default: the JSON's folder).
 
+    distribute, precision, jit_compile, steps_per_execution, checkpoint_dir :
+        Scale and fault settings every task shares (see ``docs/scaling.md``):
+        ``distribute`` is None, ``"mirrored"``, ``"multi_worker"`` or a
+        ``tf.distribute.Strategy`` (``batch_size`` is then the global batch);
+        ``precision`` is ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``;
+        ``jit_compile`` and ``steps_per_execution`` go to ``keras.Model.compile``;
+        ``checkpoint_dir`` makes training resume after a crash and keeps the best model.
+
     Examples
     --------
     >>> import numpy as np
@@ -134,6 +142,11 @@ class DetectionTask(Task):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
+        distribute=None,
+        precision: str = "float32",
+        jit_compile: bool | str = "auto",
+        steps_per_execution: int = 1,
+        checkpoint_dir: str | None = None,
         image_dir: str | None = None,
     ):
         self.backbone = backbone
@@ -160,6 +173,11 @@ class DetectionTask(Task):
         self.callbacks = callbacks
         self.verbose = verbose
         self.seed = seed
+        self.distribute = distribute
+        self.precision = precision
+        self.jit_compile = jit_compile
+        self.steps_per_execution = steps_per_execution
+        self.checkpoint_dir = checkpoint_dir
         self.image_dir = image_dir
 
     # ------------------------------------------------------------- reading
