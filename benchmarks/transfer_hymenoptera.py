@@ -17,7 +17,8 @@ def main() -> None:
     root = shared_dir("data") / "hymenoptera" / "hymenoptera_data"
     weights = shared_dir("weights") / WEIGHTS
     settings = {"backbone": "squeezenet", "augment": "flip", "seed": args.seed,
-                "epochs": 4 if args.quick else 10, "image_size": 160 if args.quick else 224}
+                "epochs": 4 if args.quick else 10, "image_size": 160 if args.quick else 224,
+                "batch_size": 8}
     pretrained = Task("image_classification", weights=str(weights), verbose=2, **settings)
     with Timer() as timer:
         pretrained.fit(str(root / "train"))
