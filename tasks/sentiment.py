@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
@@ -151,11 +152,17 @@ class SentimentTask(ClassificationTask):
     def _recurrent(self) -> bool:
         return get_backbone_spec(self.backbone, kind="sequence").recurrent
 
+    def _sequence_lengths(self, inputs) -> np.ndarray | None:
+        # Recurrent backbones mask padding, so batches of similar-length texts cut to
+        # their longest text give the same model for less work; the convolutional one
+        # sees padding and trains on the full width it predicts on.
+        return np.count_nonzero(inputs, axis=1) if self._recurrent() else None
+
     def _build_model(self) -> keras.Model:
         spec = get_backbone_spec(self.backbone, kind="sequence")
-        length = self.vectorizer_.max_length
+        # Any length: training batches are cut to their longest text (recurrent backbones).
         backbone = spec.builder(
-            input_shape=(length,), vocabulary_size=len(self.vectorizer_.vocabulary),
+            input_shape=(None,), vocabulary_size=len(self.vectorizer_.vocabulary),
             embedding_dim=self.embedding_dim, units=self.units, dropout=self.dropout,
         )
         if self.embeddings is not None:
@@ -163,7 +170,7 @@ class SentimentTask(ClassificationTask):
                 self.embeddings, self.vectorizer_.vocabulary, self.embedding_dim
             )
             backbone.get_layer("embedding").set_weights([matrix])
-        token_ids = keras.Input(shape=(length,), dtype="int32", name="token_ids")
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         features = backbone(TokenDropout(self.token_dropout, name="token_dropout")(token_ids))
         probabilities = classification_head(features, len(self.classes_), dropout=self.dropout)
         return keras.Model(token_ids, probabilities, name=self.task_name)
