@@ -53,3 +53,17 @@ def test_sst2_slice_clears_a_quality_floor(data_dir):
     task = Task("sentiment", epochs=2, seed=0, verbose=0, text_column="sentence").fit(train)
     accuracy = task.score(str(data_dir / "sst2" / "test.tsv"))
     assert accuracy >= 0.72, accuracy  # chance is 0.51
+
+
+@pytest.mark.parametrize("backbone, bucketed", [("bilstm", True), ("cnn", False)])
+def test_recurrent_backbones_train_on_batches_cut_to_their_longest_text(
+        backbone, bucketed, tiny_texts, fast_text_params):
+    task = Task("sentiment", **{**fast_text_params, "backbone": backbone}).fit(*tiny_texts)
+    token_ids = task.vectorizer_.transform(np.array(["good", "a truly good film"]))
+    lengths = task._sequence_lengths(token_ids)
+    if bucketed:  # masked padding: a batch may be as short as its longest text
+        assert lengths.tolist() == [1, 4]
+        short = task.model_.predict(token_ids[:, :4], verbose=0)
+        assert np.allclose(short, task.model_.predict(token_ids, verbose=0), atol=1e-5)
+    else:  # the convolutions see padding, so they train on the full width
+        assert lengths is None
