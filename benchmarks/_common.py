@@ -22,10 +22,14 @@ def shared_dir(kind: str) -> Path:
     return path
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def parse_args(description: str, repeats: int | None = None) -> argparse.Namespace:
+    """``--quick`` and ``--seed``; ``--repeats`` too when a default is given."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a few-minute version")
     parser.add_argument("--seed", type=int, default=0)
+    if repeats is not None:
+        parser.add_argument("--repeats", type=int, default=repeats,
+                            help="timed runs per side, alternating which goes first")
     return parser.parse_args()
 
 
