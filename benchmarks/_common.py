@@ -22,14 +22,19 @@ def shared_dir(kind: str) -> Path:
     return path
 
 
-def parse_args(description: str, repeats: int | None = None) -> argparse.Namespace:
-    """``--quick`` and ``--seed``; ``--repeats`` too when a default is given."""
+def parse_args(description: str, repeats: int | None = None,
+               tasks: list[str] | None = None) -> argparse.Namespace:
+    """``--quick`` and ``--seed``; ``--repeats`` too when a default is given, and
+    ``--tasks`` (a subset of ``tasks``, all by default) when ``tasks`` is given."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a few-minute version")
     parser.add_argument("--seed", type=int, default=0)
     if repeats is not None:
         parser.add_argument("--repeats", type=int, default=repeats,
                             help="timed runs per side, alternating which goes first")
+    if tasks is not None:
+        parser.add_argument("--tasks", nargs="+", choices=tasks, default=list(tasks),
+                            help="measure only these tasks")
     return parser.parse_args()
 
 
