@@ -34,3 +34,16 @@ def test_unshuffled_batches_keep_order():
     tokens = np.array([[1, 1, 1], [2, 0, 0], [3, 3, 0]])
     (batch,) = list(make_dataset(tokens, batch_size=4, lengths=lengths))
     np.testing.assert_array_equal(batch.numpy(), tokens)
+
+
+def test_cuts_round_up_to_a_multiple_within_the_width():
+    lengths = np.array([3, 9, 17, 20, 2, 5])
+    tokens = np.zeros((6, 20), dtype="int32")
+    for row, length in enumerate(lengths):
+        tokens[row, :length] = row + 1
+    widths = {}
+    for batch in make_dataset(tokens, batch_size=2, lengths=lengths, length_multiple=8):
+        ids = batch.numpy()
+        widths[tuple(ids[:, 0])] = ids.shape[1]
+        assert (ids.sum(axis=1) == tokens[ids[:, 0] - 1].sum(axis=1)).all()  # nothing cut off
+    assert widths == {(1, 2): 16, (3, 4): 20, (5, 6): 8}  # 9 -> 16; 20 is the width
