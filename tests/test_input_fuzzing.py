@@ -33,13 +33,13 @@ inputs = st.one_of(scalars, arrays, nested, st.lists(texts, max_size=6),
 
 
 def _outcome(read, *args):
-    """``"ok"`` or ``"refused"``; any other exception fails the test."""
+    """``("ok", result)`` or ``("refused", None)``; any other exception fails the test."""
     try:
-        read(*args)
+        result = read(*args)
     except ACCEPTABLE as error:
         assert str(error), f"{type(error).__name__} without a message"
-        return "refused"
-    return "ok"
+        return "refused", None
+    return "ok", result
 
 
 @pytest.mark.parametrize("name", toolkit.list_tasks())
@@ -47,7 +47,7 @@ def _outcome(read, *args):
 @given(X=inputs, y=st.one_of(st.none(), nested, arrays))
 def test_fit_input_is_read_or_refused_clearly(name, X, y):
     task = toolkit.Task(name)
-    outcome = _outcome(lambda: task._read(X, y, training=True))
+    outcome, _ = _outcome(lambda: task._read(X, y, training=True))
     lengths = [_length(X), _length(y)]
     if outcome == "ok" and None not in lengths:
         assert lengths[0] == lengths[1], "X and y of different lengths were accepted"
@@ -58,7 +58,11 @@ def test_fit_input_is_read_or_refused_clearly(name, X, y):
 @given(X=inputs)
 def test_predict_input_is_read_or_refused_clearly(name, X):
     task = toolkit.Task(name)
-    _outcome(lambda: task._read(X, training=False))
+    outcome, examples = _outcome(lambda: task._read(X, training=False))
+    if outcome == "ok":  # read for prediction: no labels made up, nothing silently dropped
+        assert examples.y is None, "labels appeared from unlabelled input"
+        if _length(X) is not None:
+            assert len(examples) == _length(X), (len(examples), _length(X))
 
 
 def _length(value):
