@@ -3,8 +3,8 @@
 For every task: ``Task(name).fit`` on real data (reading, encoding, the tf.data pipeline,
 the schedule and callbacks included) and ``predict`` on raw inputs, then the same Keras
 architecture trained by a bare ``model.compile`` (same loss and metrics) + ``model.fit``
-on the same arrays, produced inside its timing by the
-same reading and encoding code, and ``model.predict``. The plain side is what a user who
+on the same arrays, produced inside its timing by the same reading and encoding code, and
+``model.predict``. The plain side is what a user who
 wrote the preprocessing and the model by hand would run; the ratio (toolkit / plain wall
 time) is toolkit's overhead. ``ratio`` is the worst training ratio; ``peak_memory_mb`` is
 the process's peak resident memory.

@@ -78,6 +78,10 @@ def make_dataset(
             dataset = dataset.batch(batch_size)
         if length_multiple is None:
             length_multiple = GPU_LENGTH_MULTIPLE if tf.config.list_physical_devices("GPU") else 1
+        if isinstance(length_multiple, bool) or not isinstance(length_multiple, (int, np.integer)) \
+                or length_multiple < 1:
+            raise ValueError("length_multiple must be a positive integer or None. "
+                             f"Received: length_multiple={length_multiple!r}")
         cut = functools.partial(_cut_to_longest, multiple=int(length_multiple))
         dataset = dataset.map(cut, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)

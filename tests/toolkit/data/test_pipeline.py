@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from toolkit.data.pipeline import make_dataset
 
@@ -47,3 +48,5 @@ def test_cuts_round_up_to_a_multiple_within_the_width():
         widths[tuple(ids[:, 0])] = ids.shape[1]
         assert (ids.sum(axis=1) == tokens[ids[:, 0] - 1].sum(axis=1)).all()  # nothing cut off
     assert widths == {(1, 2): 16, (3, 4): 20, (5, 6): 8}  # 9 -> 16; 20 is the width
+    with pytest.raises(ValueError, match="length_multiple"):
+        make_dataset(tokens, lengths=lengths, length_multiple=0)
