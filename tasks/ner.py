@@ -33,9 +33,6 @@ from toolkit.preprocessing.tags import (
 from toolkit.preprocessing.text import TokenDropout, load_word_vectors
 from toolkit.preprocessing.tokens import CASINGS, TokenEncoder, tokenize
 from toolkit.task import Task, register_task
-from toolkit.training import loop
-from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
-from toolkit.training.seeding import set_seed
 
 #: The model learns IOBES tags whatever the input scheme (Ratinov & Roth, 2009).
 MODEL_SCHEME = "iobes"
@@ -199,6 +196,10 @@ class NERTask(Task):
         self.scheme_ = (detect_scheme(examples.y) if self.tag_scheme == "auto"
                         else check_scheme(self.tag_scheme))
         types = {t for tags in examples.y for _, _, t in to_spans(tags, self.scheme_)}
+        if not types:
+            raise ValueError("The training tags hold no entities (every tag is 'O'), so "
+                             "there is nothing to learn. Received: "
+                             f"{sum(map(len, examples.y))} tags, all 'O'")
         self.tags_ = tag_set(sorted(types), MODEL_SCHEME)
 
     def _encode(self, examples: Examples):
@@ -354,27 +355,23 @@ class NERTask(Task):
         if not new_tags:
             return super().fine_tune(X, y, epochs=epochs, learning_rate=learning_rate,
                                      validation_data=validation_data)
-        self._check_fitted()
-        set_seed(self.seed)
-        train, validation = self._read_training(X, y, validation_data)
-        previous = self.model_
-        self._fit_tags(train)
-        self.model_ = self._new_model()
-        transfer_weights(previous, self.model_, skip=HEAD_LAYERS)
-        stages = fine_tuning_stages(
-            "gradual", backbone_name=BODY_LAYERS + (self.backbone,),
-            layer_groups=[""],
-            epochs=self._check_positive_int("epochs", epochs or self.epochs),
-            learning_rate=learning_rate or self._learning_rate(),
+        return self._fine_tune_new_head(
+            X, y, validation_data, epochs=epochs, learning_rate=learning_rate,
+            fit_targets=self._fit_tags, head_layers=HEAD_LAYERS,
+            backbone_name=BODY_LAYERS + (self.backbone,), layer_groups=[""],
         )
-        self.history_ = loop.merge_histories(self.history_, self._train(train, validation, stages))
-        return self
 
     # ------------------------------------------------------------------ state
 
     def _fitted_state(self) -> dict:
         return {"scheme": self.scheme_, "tags": list(self.tags_),
                 "encoder": self.encoder_.get_state()}
+
+    def _check_restored(self, source: str) -> None:
+        self._check_saved_size(source, "the word vocabulary", len(self.encoder_.words),
+                               "embedding", "input_dim")
+        layer, size = ("crf", "num_tags") if self.head == "crf" else ("tag_probabilities", "units")
+        self._check_saved_size(source, "the tag set", len(self.tags_), layer, size)
 
     def _restore_state(self, state: dict) -> None:
         self.scheme_ = state["scheme"]
@@ -409,13 +406,20 @@ def _token_lists(X) -> list[list[str]]:
 
 def _tag_lists(y, sentences: list[list[str]]) -> list[list[str]]:
     """Tag lists checked against the sentences (same count, same lengths, valid tags)."""
-    y = [list(tags) if not isinstance(tags, str) else None for tags in y]
+    if isinstance(y, (str, bytes)):
+        raise TypeError("y must be one list of tags per sentence. Received: a single string")
+    y = [list(tags) if isinstance(tags, (list, tuple, np.ndarray)) else tags for tags in y]
     if len(y) != len(sentences):
         raise ValueError("X and y must have the same number of sentences. "
                          f"Received: len(X)={len(sentences)}, len(y)={len(y)}")
     for index, (tags, tokens) in enumerate(zip(y, sentences)):
-        if tags is None:
-            raise TypeError(f"Each y item must be a list of tags. Received: a string at index {index}")
+        if not isinstance(tags, list):
+            raise TypeError(f"Each y item must be a list of tags. Received: "
+                            f"{type(tags).__name__} at index {index}")
+        if not all(isinstance(tag, str) for tag in tags):
+            bad = next(tag for tag in tags if not isinstance(tag, str))
+            raise TypeError(f"Tags must be strings such as 'B-PER' or 'O'. Received: {bad!r} "
+                            f"({type(bad).__name__}) in sentence {index}")
         if len(tags) != len(tokens):
             raise ValueError(
                 f"Sentence {index} has {len(tokens)} tokens but {len(tags)} tags. "

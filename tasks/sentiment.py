@@ -146,6 +146,12 @@ class SentimentTask(ClassificationTask):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
+        for name in ("embedding_dim", "units", "max_tokens"):
+            self._check_positive_int(name, getattr(self, name))
+        if self.max_length is not None:
+            self._check_positive_int("max_length", self.max_length)
+        for name in ("dropout", "token_dropout"):
+            self._check_fraction(name, getattr(self, name))
         self._fit_labels(examples)
         self.vectorizer_ = TextVectorizer(self.max_tokens, self.max_length).fit(examples.x)
 
@@ -180,6 +186,11 @@ class SentimentTask(ClassificationTask):
 
     def _fitted_state(self) -> dict:
         return {**self._labels_state(), "vectorizer": self.vectorizer_.get_state()}
+
+    def _check_restored(self, source: str) -> None:
+        super()._check_restored(source)
+        self._check_saved_size(source, "the vocabulary", len(self.vectorizer_.vocabulary),
+                               "embedding", "input_dim")
 
     def _restore_state(self, state: dict) -> None:
         self._restore_labels(state)

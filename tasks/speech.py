@@ -19,6 +19,7 @@ from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
 from toolkit.data.audio import is_audio_path_list, load_waveforms, read_audio_folder
 from toolkit.data.examples import Examples
+from toolkit.data.sources import read_labels
 from toolkit.evaluation.transcription import TranscriptionReport
 from toolkit.heads.classification import classification_head
 from toolkit.heads.ctc import DECODERS, CTCLoss, ctc_decode, ctc_head
@@ -32,9 +33,6 @@ from toolkit.preprocessing.audio import (
     pad_or_crop,
 )
 from toolkit.task import Task, register_task
-from toolkit.training import loop
-from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
-from toolkit.training.seeding import set_seed
 
 MODES = ("classify", "transcribe")
 FEATURES = ("log_mel", "mfcc")
@@ -248,7 +246,7 @@ class SpeechTask(ClassificationTask):
             raise ValueError("Labels are required: pass y (labels, or transcripts in "
                              "transcribe mode) or a class-per-subfolder folder. Received: y=None")
         if y is not None:
-            y = list(y) if self._transcribing() else np.asarray(y)
+            y = list(y) if self._transcribing() else read_labels(y, require_labels=True)
             if len(y) != len(waveforms):
                 raise ValueError("X and y must have the same length. "
                                  f"Received: len(X)={len(waveforms)}, len(y)={len(y)}")
@@ -438,24 +436,12 @@ class SpeechTask(ClassificationTask):
         if not new_labels:
             return super().fine_tune(X, y, epochs=epochs, learning_rate=learning_rate,
                                      validation_data=validation_data)
-        self._check_fitted()
-        set_seed(self.seed)
-        train, validation = self._read_training(X, y, validation_data)
-        previous = self.model_
-        if self._transcribing():
-            self._fit_vocabulary(train)
-        else:
-            self._fit_labels(train)
-        self.model_ = self._new_model()
-        transfer_weights(previous, self.model_, skip=HEAD_LAYERS)
-        stages = fine_tuning_stages(
-            "gradual", backbone_name=self._backbone_name(),
+        return self._fine_tune_new_head(
+            X, y, validation_data, epochs=epochs, learning_rate=learning_rate,
+            fit_targets=self._fit_vocabulary if self._transcribing() else self._fit_labels,
+            head_layers=HEAD_LAYERS, backbone_name=self._backbone_name(),
             layer_groups=self._spec().extra["layer_groups"],
-            epochs=self._check_positive_int("epochs", epochs or self.epochs),
-            learning_rate=learning_rate or self._learning_rate(),
         )
-        self.history_ = loop.merge_histories(self.history_, self._train(train, validation, stages))
-        return self
 
     # --------------------------------------------------------------- state
 

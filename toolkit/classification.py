@@ -61,3 +61,14 @@ class ClassificationTask(ClassifierMixin, Task):
 
     def _restore_labels(self, state: dict) -> None:
         self.classes_ = np.asarray(state["classes"])
+
+    def _check_restored(self, source: str) -> None:
+        if not hasattr(self, "classes_"):  # a task mode without a label map
+            return
+        width = self.model_.output_shape[-1]
+        if self.classes_.ndim != 1 or len(self.classes_) != width:
+            raise ValueError(
+                f"{source!r} does not match its model: the label map holds "
+                f"{self.classes_.size} class(es) of shape {self.classes_.shape}, the model "
+                f"predicts {width}. Received: classes={self.classes_.tolist()!r:.80}"
+            )

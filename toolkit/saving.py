@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import types
+import typing
 import zipfile
 from pathlib import Path
 
@@ -29,10 +31,18 @@ def save_task(task: Task, directory: str | Path) -> Path:
     callbacks are left out), the fitted state (label map, vocabulary, sizes) and the
     toolkit/Keras versions.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     params = {k: _jsonable(v) for k, v in task.get_params().items()
               if k not in task.unsaved_params}
+    for name, value in params.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Parameter {name!r} cannot be saved in task.json ({error}); give it as "
+                f"lists, numbers and strings (dict keys as strings). Received: {value!r:.80}"
+            ) from None
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     document = {
         "format_version": FORMAT_VERSION,
         "task": task.task_name,
@@ -90,6 +100,7 @@ def load_task(directory: str | Path) -> Task:
         raise ValueError(f"{str(state_path)!r} has a damaged 'state' entry: {error!r}") from error
     task.history_ = document["history"]
     task.model_ = _load_model(model_path)
+    task._check_restored(str(state_path))
     return task
 
 
@@ -114,19 +125,40 @@ def _check_document(document: dict, path: Path) -> None:
 
 
 def _check_param_types(task_class: type, params: dict, path: Path) -> None:
-    """Each saved parameter has the JSON kind of its default (any kind when it is None)."""
+    """Each saved parameter has a JSON kind its annotation allows (its default's kind
+    when it has no annotation; any kind when that default is None)."""
     defaults = inspect.signature(task_class.__init__).parameters
+    hints = typing.get_type_hints(task_class.__init__)
     for name, value in params.items():
-        default = defaults[name].default
-        if default is None or value is None:
+        kinds = _json_kinds(hints.get(name), defaults[name].default)
+        if kinds is None or value is None:
             continue
-        kinds = (int, float) if isinstance(default, (int, float)) and not isinstance(
-            default, bool) else (type(default),)
-        if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, kinds):
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            allowed = sorted({kind.__name__ for kind in kinds})
             raise ValueError(
-                f"{str(path)!r}: parameter {name!r} must be a {type(default).__name__} "
-                f"like its default {default!r}. Received: {type(value).__name__}"
+                f"{str(path)!r}: parameter {name!r} must be a {' or '.join(allowed)}. "
+                f"Received: {type(value).__name__}"
             )
+
+
+#: The JSON values a Python annotation allows (a tuple is written as a list).
+_JSON_KINDS = {float: (int, float), int: (int,), bool: (bool,), str: (str,), list: (list,),
+               tuple: (list,), dict: (dict,), type(None): (type(None),)}
+
+
+def _json_kinds(annotation, default) -> tuple[type, ...] | None:
+    if annotation is None:
+        if default is None:
+            return None
+        annotation = type(default)
+    kinds: list[type] = []
+    for option in typing.get_args(annotation) if typing.get_origin(annotation) in (
+            typing.Union, types.UnionType) else (annotation,):
+        allowed = _JSON_KINDS.get(typing.get_origin(option) or option)
+        if allowed is None:
+            return None  # a kind JSON cannot hold: leave it to the task's own checks
+        kinds.extend(allowed)
+    return tuple(kinds)
 
 
 def _refuse_hdf5(path: Path) -> None:

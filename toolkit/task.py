@@ -7,6 +7,7 @@ to make); this module owns the flow and the scikit-learn contract.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from toolkit.evaluation.report import Report
 from toolkit.training import loop
 from toolkit.training.lr_finder import LRFinderResult, find_learning_rate
 from toolkit.training.distribute import resolve_strategy
+from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
 from toolkit.training.precision import dtype_policy, float32_outputs
 from toolkit.training.seeding import set_seed
 
@@ -173,6 +175,23 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _restore_state(self, state: dict) -> None:
         raise NotImplementedError
 
+    def _check_restored(self, source: str) -> None:
+        """After loading: raise ``ValueError`` if the restored state does not fit the
+        model read from ``source`` (a ``task.json`` edited by hand, say)."""
+
+    def _check_saved_size(self, source: str, what: str, saved: int, layer: str,
+                          attribute: str) -> None:
+        """``saved`` (the size of a vocabulary, a tag set) must equal ``attribute`` of the
+        model's (possibly nested) layer named ``layer``."""
+        found = _find_layer(self.model_, layer)
+        if found is None:
+            raise ValueError(f"{source!r} does not match its model: the model has no layer "
+                             f"{layer!r} for {what}.")
+        if getattr(found, attribute) != saved:
+            raise ValueError(f"{source!r} does not match its model: {what} holds {saved} "
+                             f"entries, the model's layer {layer!r} expects "
+                             f"{getattr(found, attribute)}.")
+
     # -------------------------------------------------------------- public API
 
     def fit(self, X: Any, y: Any = None, *, validation_data: tuple | None = None) -> Task:
@@ -192,11 +211,19 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         self
         """
         set_seed(self.seed)
-        train, validation = self._read_training(X, y, validation_data)
-        self._fit_preprocessing(train)
-        self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
-        self.model_ = self._new_model()
-        self.history_ = self._train(train, validation, self._training_stages(fine_tuning=False))
+        try:
+            train, validation = self._read_training(X, y, validation_data)
+            self._fit_preprocessing(train)
+            self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
+            self.model_ = self._new_model()
+            self.history_ = self._train(train, validation,
+                                        self._training_stages(fine_tuning=False))
+        except BaseException:
+            # A failed fit (bad input, divergence, an interrupt) leaves an unfitted
+            # task, not a half-built one that predicts from NaN or stale weights.
+            for name in [name for name in vars(self) if name.endswith("_")]:
+                delattr(self, name)
+            raise
         return self
 
     def fine_tune(
@@ -228,13 +255,53 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         self
         """
         self._check_fitted()
-        set_seed(self.seed)
-        train, validation = self._read_training(X, y, validation_data)
         stages = self._training_stages(fine_tuning=True, epochs=epochs,
                                        learning_rate=learning_rate)
-        history = self._train(train, validation, stages)
+        set_seed(self.seed)
+        train, validation = self._read_training(X, y, validation_data)
+        with self._kept_on_failure():
+            history = self._train(train, validation, stages)
         self.history_ = loop.merge_histories(self.history_, history)
         return self
+
+    def _fine_tune_new_head(
+        self, X, y, validation_data, *, epochs, learning_rate, fit_targets, head_layers,
+        backbone_name, layer_groups,
+    ) -> Task:
+        """``fine_tune`` onto a new label set: refit the targets, swap in an untrained
+        head (every layer but ``head_layers`` keeps its weights) and train it with the
+        shared gradual schedule (head first, then the body at a lower rate)."""
+        self._check_fitted()
+        epochs = self._check_positive_int("epochs", self.epochs if epochs is None else epochs)
+        learning_rate = self._check_positive_float(
+            "learning_rate", self._learning_rate() if learning_rate is None else learning_rate
+        )
+        set_seed(self.seed)
+        train, validation = self._read_training(X, y, validation_data)
+        with self._kept_on_failure():
+            previous = self.model_
+            fit_targets(train)
+            self.model_ = self._new_model()
+            transfer_weights(previous, self.model_, skip=head_layers)
+            stages = fine_tuning_stages("gradual", backbone_name=backbone_name,
+                                        layer_groups=layer_groups, epochs=epochs,
+                                        learning_rate=learning_rate)
+            history = self._train(train, validation, stages)
+        self.history_ = loop.merge_histories(self.history_, history)
+        return self
+
+    @contextmanager
+    def _kept_on_failure(self):
+        """Put the fitted model and state back if the block fails (a diverged
+        ``fine_tune`` must not leave NaN weights in a task that still looks fitted)."""
+        model, weights, state = self.model_, self.model_.get_weights(), self._fitted_state()
+        try:
+            yield
+        except BaseException:
+            model.set_weights(weights)
+            self.model_ = model
+            self._restore_state(state)
+            raise
 
     def predict(self, X: Any) -> Any:
         """Predict on raw inputs (texts, images, paths, ...)."""
@@ -352,9 +419,12 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
     def _outputs(self, examples: Examples) -> np.ndarray:
         self._check_fitted()
+        if len(examples) == 0:
+            raise ValueError("No examples to predict on. Received: empty X")
         inputs, _ = self._encode(Examples(examples.x))
         check_finite(inputs, "inputs")
-        dataset = make_dataset(inputs, None, batch_size=self.batch_size, shuffle=False)
+        batch_size = self._check_positive_int("batch_size", self.batch_size)
+        dataset = make_dataset(inputs, None, batch_size=batch_size, shuffle=False)
         return self.model_.predict(dataset, verbose=0)
 
     def _train(
@@ -399,12 +469,30 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         return int(value)
 
     @staticmethod
+    def _check_fraction(name: str, value: Any) -> float:
+        """A rate such as dropout: a number in [0, 1)."""
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                or not 0 <= value < 1):
+            raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
+        return float(value)
+
+    @staticmethod
     def _check_positive_float(name: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
-        if not value > 0:
+        if not (value > 0 and np.isfinite(value)):
             raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
         return float(value)
+
+
+def _find_layer(model: keras.Model, name: str):
+    """The layer called ``name`` in ``model`` or any model nested in it, or ``None``."""
+    for layer in model.layers:
+        if layer.name == name:
+            return layer
+        if isinstance(layer, keras.Model) and (found := _find_layer(layer, name)) is not None:
+            return found
+    return None
 
 
 def _as_pair(validation_data: tuple) -> tuple:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,11 @@ def test_save_load_round_trip_on_raw_strings(fitted, tmp_path):
     loaded = Task.load(tmp_path / "ner")
     assert loaded.predict(texts) == fitted.predict(texts)
     assert loaded.predict_entities(texts) == fitted.predict_entities(texts)
+    document = json.loads((tmp_path / "ner" / "task.json").read_text())
+    document["params"]["head"] = "softmax"   # the model holds a CRF
+    (tmp_path / "ner" / "task.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="no layer 'tag_probabilities'"):
+        Task.load(tmp_path / "ner")
 
 
 def test_softmax_head_and_other_backbones_train(ner_data):
@@ -112,6 +119,10 @@ def test_new_tag_set_keeps_the_backbone(fitted, ner_data):
     with pytest.raises(ValueError, match="new_tags=True"):
         task.fine_tune(sentences, [[t.replace("PER", "HUMAN") for t in s] for s in tags])
     renamed = [[t.replace("PER", "HUMAN") for t in s] for s in only_people]
+    for bad in ({"learning_rate": -0.5}, {"learning_rate": float("inf")}, {"epochs": 0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            task.fine_tune(sentences, renamed, new_tags=True, **bad)
+    assert "B-PER" in task.tags_   # the refused calls changed nothing
     task.fine_tune(sentences, renamed, epochs=2, new_tags=True)
     assert task.tags_ == ["O", "I-HUMAN", "B-HUMAN", "E-HUMAN", "S-HUMAN"]
     # The "gradual" schedule trains the new head alone first: after its first stage the
@@ -146,6 +157,9 @@ def test_glove_vectors_start_the_word_embeddings(weights_dir, ner_data):
     ([["Alice"]], [["PERSON"]], ValueError, "'PERSON'"),
     ([["Alice", " "]], [["B-PER", "O"]], ValueError, "blank token"),
     ([["Alice"]], None, ValueError, "Tags are required"),
+    ([["Alice"]], [[1]], TypeError, "Tags must be strings"),
+    ([["Alice"]], [None], TypeError, "list of tags"),
+    ([["Alice", "left"]], [["O", "O"]], ValueError, "no entities"),
 ])
 def test_bad_input_is_named(X, y, error, match):
     with pytest.raises(error, match=match):

@@ -17,6 +17,11 @@ from toolkit import Task
         (["a", "b", "c"], [1.0, np.nan, 0.0], ValueError, "missing"),
         (["a", 3, "c"], [1, 0, 1], TypeError, "must be a str"),
         ("just one text", [1], TypeError, "wrap a single text"),
+        # NumPy would turn these into the classes "nan" and "1" without a word.
+        (["a", "b", "c"], ["pos", np.nan, "neg"], ValueError, "missing"),
+        (["a", "b", "c"], ["pos", None, "neg"], ValueError, "missing"),
+        (["a", "b", "c"], [1, "1", 0], TypeError, "mix text and numbers"),
+        (["", " ", "\t"], [1, 0, 1], ValueError, "no words"),
     ],
 )
 def test_bad_training_input_is_named(texts, labels, error, match, fast_text_params):
@@ -27,9 +32,28 @@ def test_bad_training_input_is_named(texts, labels, error, match, fast_text_para
 def test_bad_parameters_are_named(tiny_texts, fast_text_params):
     for params, match in [({"backbone": "resnet"}, "backbone='resnet'"),
                           ({"epochs": 0}, "epochs"), ({"schedule": "step"}, "schedule"),
-                          ({"validation_split": 2.0}, "validation_split")]:
+                          ({"validation_split": 2.0}, "validation_split"),
+                          ({"units": "4"}, "units"), ({"dropout": 1.5}, "dropout"),
+                          ({"token_dropout": -0.1}, "token_dropout"),
+                          ({"max_length": 0}, "max_length")]:
         with pytest.raises(ValueError, match=match):
             Task("sentiment", **{**fast_text_params, **params}).fit(*tiny_texts)
+
+
+def test_bad_prediction_input_is_named(tiny_texts, fast_text_params):
+    task = Task("sentiment", **fast_text_params).fit(*tiny_texts)
+    for X, error, match in [([], ValueError, "No examples"),
+                            ({"text": ["a fine film"]}, TypeError, "dict"),
+                            ({"a fine film", "a dull film"}, TypeError, "set")]:
+        with pytest.raises(error, match=match):
+            task.predict(X)
+    with pytest.raises(ValueError, match="No examples"):
+        task.evaluate([], [])
+    with pytest.raises(ValueError, match="batch_size"):
+        task.set_params(batch_size=0).predict(["a fine film"])
+    # A one-column table at prediction time is the input, not a label column.
+    texts = pd.DataFrame({"review": ["a fine film", "a dull film"]})
+    assert task.set_params(batch_size=8).predict(texts).shape == (2,)
 
 
 def test_glove_embeddings_are_loaded(weights_dir, tiny_texts, fast_text_params):

@@ -112,6 +112,19 @@ def test_bad_files_give_clear_errors(fitted, tmp_path):
         fitted.predict([str(tmp_path / "nowhere.wav")])
 
 
+def test_bad_waveforms_and_labels_are_named(fitted, tone_files):
+    clip = np.zeros(2000, dtype="float32")
+    for X, error, match in [([np.zeros((2, 2000))], ValueError, r"waveform\.T"),
+                            ([clip.astype("complex64")], TypeError, "not numeric"),
+                            (clip, ValueError, "wrap a single clip"),
+                            ([], ValueError, "No examples")]:
+        with pytest.raises(error, match=match):
+            fitted.predict(X)
+    _, paths, labels = tone_files
+    with pytest.raises(ValueError, match="missing"):
+        Task("speech", **FAST).fit(paths[:4], ["low", np.nan, "mid", "high"])
+
+
 def test_bad_parameters_name_the_argument(tone_files):
     _, paths, labels = tone_files
     for params, name in [({"mode": "translate"}, "mode"), ({"backbone": "resnet"}, "backbone"),

@@ -65,6 +65,27 @@ def test_tampered_task_json_is_refused(tmp_path, saved, damage):
         Task.load(tmp_path)
 
 
+def test_parameters_of_any_annotated_kind_load(tmp_path, tiny_images, fast_image_params):
+    # learning_rate is "float | str" (default "auto"), jit_compile "bool | str".
+    task = Task("image_classification", **fast_image_params, learning_rate=1e-3,
+                jit_compile=False).fit(*tiny_images)
+    loaded = Task.load(task.save(tmp_path / "task"))
+    assert loaded.learning_rate == 1e-3 and loaded.jit_compile is False
+    np.testing.assert_array_equal(loaded.predict(tiny_images[0][:4]), task.predict(tiny_images[0][:4]))
+
+
+def test_a_parameter_json_cannot_hold_is_named_before_anything_is_written(tmp_path, saved):
+    task, _ = saved
+    original = task.data_dir
+    try:
+        task.set_params(data_dir={(0, 0, 0): 0})
+        with pytest.raises(ValueError, match="'data_dir' cannot be saved"):
+            task.save(tmp_path / "x")
+    finally:
+        task.set_params(data_dir=original)
+    assert not (tmp_path / "x").exists()
+
+
 def test_missing_directory_and_unfitted_save(tmp_path):
     with pytest.raises(ValueError, match="missing"):
         Task.load(tmp_path / "nothing")

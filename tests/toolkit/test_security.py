@@ -149,6 +149,10 @@ def test_a_vocabulary_pointing_at_a_local_file_is_refused(copy_of, tmp_path):
     (lambda d: d.update(history={"loss": ["x"]}), "list of numbers"),
     (lambda d: d.update(task="os.system"), "Unknown task"),
     (lambda d: d["params"].update(backbone={"module": "os"}), "'backbone' must be a str"),
+    (lambda d: d["params"].update(epochs=2.5), "'epochs' must be a int"),
+    (lambda d: d["state"].update(classes=["only"]), "does not match its model"),
+    (lambda d: d["state"].update(classes=[["a"], ["b"]]), "does not match its model"),
+    (lambda d: d["state"]["vectorizer"]["vocabulary"].append("extra"), "vocabulary holds"),
 ])
 def test_task_json_is_validated(copy_of, edit, match, tiny_texts):
     document = json.loads((copy_of / "task.json").read_text())

@@ -1,5 +1,6 @@
 """The Task factory and the scikit-learn estimator contract."""
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,3 +90,20 @@ def test_score_is_accuracy_also_on_data_that_carries_labels(tmp_path, tiny_texts
     table = tmp_path / "test.tsv"
     table.write_text("text\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in zip(*tiny_texts)))
     assert task.score(str(table)) == report.metrics["accuracy"]
+
+
+def test_failed_fine_tune_leaves_the_fitted_model_as_it_was(tiny_texts, fast_text_params):
+    class Diverge(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            for weight in self.model.trainable_weights:
+                weight.assign(weight * np.nan)
+            raise RuntimeError("interrupted")
+
+    task = Task("sentiment", **fast_text_params).fit(*tiny_texts)
+    before = task.predict_proba(tiny_texts[0])
+    with pytest.raises(ValueError, match="learning_rate"):
+        task.fine_tune(*tiny_texts, learning_rate=float("inf"))
+    task.set_params(callbacks=[Diverge()])
+    with pytest.raises(RuntimeError, match="interrupted"):
+        task.fine_tune(*tiny_texts)
+    np.testing.assert_array_equal(task.predict_proba(tiny_texts[0]), before)

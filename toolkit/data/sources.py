@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from toolkit.data.tables import TABLE_SUFFIXES, read_table, split_columns
 from toolkit.data.tfds_source import is_tfds_spec, load_tfds
+from toolkit.preprocessing.labels import check_labels
 
 FolderReader = Callable[[Path], tuple[Any, Any]]
 
@@ -61,19 +62,35 @@ def read_inputs(
         raise ValueError(f"File not found. Received: X={str(X)!r}")
     if isinstance(X, tf.data.Dataset):
         x, y_from_data = dataset_to_arrays(X)
-        return x, _labels(y_from_data if y is None else y, require_labels)
+        return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
         x, y_from_frame = split_columns(
             X, input_column, label_column if y is None else None,
             require_labels=require_labels and y is None,
         )
-        return x, _labels(y_from_frame if y is None else y, require_labels)
-    return X, _labels(y, require_labels)
+        return x, read_labels(y_from_frame if y is None else y, require_labels)
+    return X, read_labels(y, require_labels)
+
+
+def _flat_rows(raw) -> list:
+    """The labels of ``raw`` as a list; a one-column table's rows become scalars."""
+    rows = list(raw)
+    if isinstance(raw, np.ndarray) and raw.ndim == 2 and raw.shape[1] == 1:
+        rows = [row[0] for row in rows]
+    return rows
 
 
 def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
     """Materialise a ``tf.data.Dataset`` of ``(x, y)``, ``{"...", "label"}`` or ``x``."""
     spec = dataset.element_spec
+    if isinstance(spec, tuple) and len(spec) == 1:
+        dataset, spec = dataset.map(lambda x: x), spec[0]  # (x,): inputs only
+    if isinstance(spec, dict) and len(spec) < 2:
+        raise ValueError("A dataset of dicts needs an input key and a label key (e.g. "
+                         f"'text' and 'label'). Received: keys {list(spec)}")
+    if isinstance(spec, tuple) and len(spec) > 2:
+        raise ValueError("Expected a dataset of x or (x, y) elements. Received: elements of "
+                         f"{len(spec)} parts")
     if isinstance(spec, dict):
         keys = list(spec)
         label_key = "label" if "label" in spec else keys[-1]
@@ -106,15 +123,20 @@ def _read_path(path, y, require_labels, input_column, label_column, read_folder)
                 f"Received: X={str(path)!r}"
             )
         x, y_from_folder = read_folder(path)
-        return x, _labels(y_from_folder if y is None else y, require_labels)
+        return x, read_labels(y_from_folder if y is None else y, require_labels)
     frame = read_table(path)
     x, y_from_table = split_columns(
         frame, input_column, label_column, require_labels=require_labels and y is None
     )
-    return x, _labels(y_from_table if y is None else y, require_labels)
+    return x, read_labels(y_from_table if y is None else y, require_labels)
 
 
-def _labels(y: Any, require_labels: bool) -> np.ndarray | None:
+def read_labels(y: Any, require_labels: bool) -> np.ndarray | None:
+    """One label per example as a NumPy array (``None`` stays ``None`` unless required).
+
+    Missing labels and a mix of text and numbers are refused before NumPy would turn
+    them into the strings ``"nan"`` and ``"1"``.
+    """
     if y is None:
         if require_labels:
             raise ValueError(
@@ -125,10 +147,24 @@ def _labels(y: Any, require_labels: bool) -> np.ndarray | None:
         return None
     if isinstance(y, (str, bytes)):
         raise TypeError(f"y must be a sequence of labels, not a single string. Received: y={y!r}")
-    values = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+    raw = y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y
+    if isinstance(raw, (dict, set, frozenset)) or not hasattr(raw, "__len__"):
+        raise TypeError("y must be a sequence of labels, one per example (list, array, "
+                        f"Series). Received: y of type {type(y).__name__}")
+    if not isinstance(raw, np.ndarray) or raw.dtype == object:
+        # Before NumPy turns a missing label into the string "nan".
+        check_labels(_flat_rows(raw))
+    try:
+        values = np.asarray(raw)
+    except ValueError as error:  # ragged: some items are sequences
+        raise ValueError("Expected one label per example. Received: labels of different "
+                         f"shapes ({str(error).splitlines()[0]})") from None
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()
-    if values.dtype == object and values.ndim == 1:
+    if values.ndim != 1:
+        raise ValueError("Expected one label per example: a 1-D sequence of class labels "
+                         f"(not one-hot rows). Received: labels of shape {values.shape}")
+    if values.dtype == object:
         # Re-infer: ints or strings boxed as objects (pandas, tf.data) become a typed
         # array, so scikit-learn's metrics see binary/multiclass targets.
         values = np.asarray(values.tolist())

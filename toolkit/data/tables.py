@@ -20,10 +20,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
         )
     # Types are inferred as pandas.read_csv does, so labels read here equal labels the
     # user read with pandas (0/1 stay ints); only empty cells count as missing.
-    frame = pd.read_csv(
-        path, sep=TABLE_SUFFIXES[path.suffix.lower()], quoting=3, keep_default_na=False,
-        na_values=[""],
-    )
+    try:
+        frame = pd.read_csv(
+            path, sep=TABLE_SUFFIXES[path.suffix.lower()], quoting=3, keep_default_na=False,
+            na_values=[""],
+        )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"Could not read {str(path)!r} as a table with a header row: "
+                         f"{str(error).splitlines()[0]}") from None
     if frame.empty:
         raise ValueError(f"The table has no rows. Received: path={str(path)!r}")
     return frame
@@ -39,17 +43,23 @@ def split_columns(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Pick the input and label columns of ``frame``.
 
-    ``label_column=None`` means ``"label"`` if present, else the last column;
+    ``label_column=None`` means ``"label"`` if present, else (when labels are
+    required) the last column;
     ``input_column=None`` means the first of ``default_input_names`` present, else the
     first column that is not the label column.
     """
     columns = [str(c) for c in frame.columns]
-    if label_column is None:
+    if label_column is None and ("label" in columns or require_labels):
         label_column = "label" if "label" in columns else columns[-1]
     if input_column is None:
         present = [name for name in default_input_names if name in columns]
         others = [c for c in columns if c != label_column]
-        input_column = present[0] if present else (others[0] if others else None)
+        if not (present or others):
+            raise ValueError(
+                "No input column left: the only column is the label column. Expected a "
+                f"table with an input column and a label column. Received: columns={columns}"
+            )
+        input_column = present[0] if present else others[0]
     for name, value in (("input_column", input_column), ("label_column", label_column)):
         if value is not None and value not in columns:
             raise ValueError(
@@ -57,7 +67,7 @@ def split_columns(
                 f"Received: {name}={value!r}"
             )
     x = frame[input_column].to_numpy(dtype=object)
-    has_labels = label_column != input_column and label_column in columns
+    has_labels = label_column is not None and label_column != input_column
     if require_labels and not has_labels:
         raise ValueError(
             f"No label column found. Expected label_column to name one of {columns}. "

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
-def check_labels(y: np.ndarray) -> None:
-    """Reject missing labels (``None``/NaN) with the positions that hold them."""
-    missing = [i for i, v in enumerate(y) if v is None or (isinstance(v, float) and np.isnan(v))]
+def check_labels(y) -> None:
+    """Reject missing labels (``None``/NaN/``pd.NA``) and a mix of text and numbers.
+
+    Run it on the labels as given, before NumPy converts them: ``np.asarray`` turns
+    ``["pos", nan]`` into the two strings ``"pos"`` and ``"nan"``, and ``[1, "1"]``
+    into one class ``"1"``. Items that are sequences (tag lists, transcripts' tokens)
+    are left to the task.
+
+    Examples
+    --------
+    >>> check_labels(["pos", float("nan")])
+    Traceback (most recent call last):
+    ...
+    ValueError: Labels must not be missing (None or NaN). Received: 1 missing label(s), first at index [1]
+    """
+    scalars = [(i, v) for i, v in enumerate(y) if pd.api.types.is_scalar(v)]
+    missing = [i for i, v in scalars if pd.isna(v)]
     if missing:
         raise ValueError(
             f"Labels must not be missing (None or NaN). Received: {len(missing)} missing "
             f"label(s), first at index {missing[:5]}"
+        )
+    text = [i for i, v in scalars if isinstance(v, (str, bytes))]
+    if text and len(text) < len(scalars):
+        number = next(i for i, v in scalars if not isinstance(v, (str, bytes)))
+        raise TypeError(
+            "Labels mix text and numbers, so 1 and '1' would be merged or split silently. "
+            f"Convert them to one type. Received: {y[text[0]]!r} at index {text[0]} and "
+            f"{y[number]!r} at index {number}"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set as AbstractSet
 from pathlib import Path
 
 import keras
@@ -24,6 +25,11 @@ def check_texts(texts) -> np.ndarray:
         raise TypeError(
             "Expected a sequence of texts; wrap a single text in a list. "
             f"Received: a single string {texts[:40]!r}"
+        )
+    if isinstance(texts, (Mapping, AbstractSet)) or not hasattr(texts, "__iter__"):
+        raise TypeError(
+            "Expected an ordered sequence of texts (list, array, Series), one prediction "
+            f"per text in order. Received: {type(texts).__name__}"
         )
     array = np.asarray(list(texts), dtype=object)
     if array.ndim != 1:
@@ -70,6 +76,9 @@ class TextVectorizer:
         layer = self._layer(vocabulary=None)
         layer.adapt(tf.constant(list(texts)))
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
+        if len(self.vocabulary) <= OOV_ID + 1:
+            raise ValueError("The training texts hold no words (all empty or blank). "
+                             f"Received: {len(texts)} texts")
         if self.max_length is None:
             tokens = tf.strings.split(_standardize(tf.constant(list(texts))))
             longest = int(tf.reduce_max(tokens.row_lengths()))

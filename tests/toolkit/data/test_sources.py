@@ -61,6 +61,33 @@ def test_missing_labels_and_length_mismatch_are_clear():
         _read(None)
 
 
+@pytest.mark.parametrize("y, error, match", [
+    (["pos", np.nan, "neg", "pos"], ValueError, "missing"),   # NumPy would make it "nan"
+    (pd.Series(["pos", None, "neg", "pos"]), ValueError, "missing"),
+    ([1, "1", 0, 1], TypeError, "mix text and numbers"),
+    (5, TypeError, "sequence of labels"),
+    ({"a": 1}, TypeError, "sequence of labels"),
+    (np.eye(4), ValueError, "one label per example"),
+])
+def test_labels_numpy_would_misread_are_refused(y, error, match):
+    with pytest.raises(error, match=match):
+        _read(TEXTS, y)
+
+
+def test_tables_and_datasets_of_unexpected_shape_are_named(tmp_path):
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty.tsv"):
+        _read(str(empty))
+    # One column at prediction time is the input, not a label column.
+    x, y = read_inputs(pd.DataFrame({"review": TEXTS}), require_labels=False)
+    assert list(x) == TEXTS and y is None
+    with pytest.raises(ValueError, match="label key"):
+        _read(tf.data.Dataset.from_tensor_slices({"label": LABELS}))
+    x, y = read_inputs(tf.data.Dataset.from_tensor_slices((TEXTS,)), require_labels=False)
+    assert list(x) == TEXTS and y is None
+
+
 def test_tfds_offline_error_says_where_and_how(tmp_path):
     with pytest.raises(ValueError, match="not in data_dir.*tfds build mnist"):
         load_tfds("tfds:mnist", data_dir=tmp_path, download=False)

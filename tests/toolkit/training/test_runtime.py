@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 import tensorflow as tf
 
 from toolkit import Task
@@ -107,6 +108,8 @@ def test_a_diverging_loss_stops_training_with_advice(tiny_images, fast_image_par
                 learning_rate=1e12, schedule="constant", weight_decay=0.0)
     with pytest.raises(FloatingPointError, match="lower learning_rate"):
         task.fit(images.astype("float32") * 1e6, labels)
+    with pytest.raises(NotFittedError):   # no model with NaN weights is left to predict
+        task.predict(images[:2])
 
 
 def test_killed_training_resumes_at_the_last_completed_epoch(tmp_path):
