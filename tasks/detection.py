@@ -35,6 +35,7 @@ from toolkit.preprocessing.boxes import (
     resize_boxes,
 )
 from toolkit.preprocessing.image import IMAGE_SUFFIXES, ImageNormalization, is_image_path_list
+from toolkit.preprocessing.labels import check_labels
 from toolkit.task import Task, register_task
 from toolkit.training.fine_tuning import fine_tuning_stages
 
@@ -277,10 +278,12 @@ class DetectionTask(Task):
                                  f"Received: y[{index}]={target!r}")
             if image is None:
                 image = _load_image(path)
-            boxes = np.asarray(target["boxes"], "float32").reshape(-1, 4)
-            boxes = convert_boxes(boxes, self.box_format, "xyxy", image_size=image.shape[:2])
-            records.append(_Record(path=path, image=image, boxes=boxes,
-                                   labels=_plain(target["labels"]), name=str(path or f"image {index}")))
+            boxes = convert_boxes(_box_array(target["boxes"], index), self.box_format, "xyxy",
+                                  image_size=image.shape[:2])
+            labels = _plain(target["labels"])
+            check_labels(labels)
+            records.append(_Record(path=path, image=image, boxes=boxes, labels=labels,
+                                   name=str(path or f"image {index}")))
         return records
 
     # ------------------------------------------------------------- encoding
@@ -478,6 +481,9 @@ def _load_image(path: Path) -> np.ndarray:
 
 def _image_list(X) -> list[np.ndarray]:
     """Arrays ``(n, h, w[, c])`` or a list of ``(h, w[, c])`` arrays of any sizes, as RGB."""
+    if isinstance(X, np.ndarray) and X.ndim == 3 and X.shape[-1] in (1, 3, 4):
+        raise ValueError("This looks like a single (height, width, channels) image, not a "
+                         f"batch: pass images[None] or [image]. Received: shape={X.shape}")
     if isinstance(X, np.ndarray) and X.ndim in (3, 4) and X.dtype != object:
         items = list(X if X.ndim == 4 else X[..., None])
     elif isinstance(X, (list, tuple)) and X:
@@ -490,8 +496,10 @@ def _image_list(X) -> list[np.ndarray]:
     for index, image in enumerate(items):
         if image.ndim == 2:
             image = image[..., None]
-        if image.ndim != 3 or image.shape[-1] not in (1, 3, 4) or not np.issubdtype(image.dtype, np.number):
-            raise ValueError("Each image must be a numeric (h, w) or (h, w, 1|3|4) array. "
+        if (image.ndim != 3 or image.shape[-1] not in (1, 3, 4) or image.size == 0
+                or not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image)):
+            raise ValueError("Each image must be a real numeric (h, w) or (h, w, 1|3|4) array "
+                             "with pixels. "
                              f"Received: image {index} of shape {image.shape}, dtype {image.dtype}")
         if not np.isfinite(image).all():
             raise ValueError(f"Image {index} contains NaN or infinite values.")
@@ -505,6 +513,21 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         image = keras.ops.convert_to_numpy(
             keras.ops.image.resize(image.astype("float32"), size, interpolation="bilinear"))
     return np.clip(np.round(image), 0, 255).astype("uint8")
+
+
+def _box_array(boxes, index: int) -> np.ndarray:
+    """``y[index]["boxes"]`` as ``(n, 4)`` float32; an empty list is no boxes."""
+    try:
+        array = np.asarray(boxes, dtype="float32")
+    except (TypeError, ValueError):
+        array = None
+    if array is not None and (array.size == 0 or array.shape == (4,)):
+        return array.reshape(-1, 4)  # no boxes, or a single box given flat
+    if array is None or array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError("Boxes must be numbers, four per box: an (n, 4) array or list of "
+                         f"[x1, y1, x2, y2] (in box_format). Received: y[{index}]['boxes']="
+                         f"{boxes!r:.80}")
+    return array
 
 
 def _plain(labels) -> list:

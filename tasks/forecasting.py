@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.base import RegressorMixin, clone
 
 from toolkit.backbones.registry import get_backbone_spec
+from toolkit.data.checks import check_finite
 from toolkit.data.pipeline import make_dataset
 from toolkit.data.series import TimeSeries, read_series
 from toolkit.evaluation.forecasting import (
@@ -179,10 +180,15 @@ class ForecastingTask(RegressorMixin, Task):
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}. "
                              f"Received: normalization={self.normalization!r}")
+        if self.target is not None:
+            _column_names("target", self.target)
         if self.quantiles is not None:
-            levels = np.asarray(self.quantiles, dtype="float64") if len(self.quantiles) else None
-            if (levels is None or levels.ndim != 1 or np.any(levels <= 0) or np.any(levels >= 1)
-                    or np.any(np.diff(levels) <= 0)):
+            try:
+                levels = np.asarray(self.quantiles, dtype="float64")
+            except (TypeError, ValueError):
+                levels = None
+            if (levels is None or levels.ndim != 1 or not len(levels)
+                    or not np.all((levels > 0) & (levels < 1)) or np.any(np.diff(levels) <= 0)):
                 raise ValueError("quantiles must be increasing levels in (0, 1), e.g. "
                                  f"[0.1, 0.5, 0.9]. Received: quantiles={self.quantiles!r}")
         if self.season is not None:
@@ -193,9 +199,7 @@ class ForecastingTask(RegressorMixin, Task):
                                  f"season={season}")
 
     def _covariates(self, which: str) -> list[str]:
-        value = getattr(self, which)
-        names = [] if value is None else [value] if isinstance(value, str) else list(value)
-        return names
+        return _column_names(which, getattr(self, which))
 
     def _calendar(self) -> list[str]:
         return [name for name in self._covariates("future_covariates") if name in CALENDAR_FEATURES]
@@ -223,6 +227,12 @@ class ForecastingTask(RegressorMixin, Task):
         if self._calendar():
             calendar_features(series.index[:1], self._calendar())  # needs timestamps
         return series
+
+    def _read_training(self, X, y, validation_data):
+        train, validation = super()._read_training(X, y, validation_data)
+        if validation_data is not None:
+            self._check_enough(validation, self.lookback + self.horizon, "validation")
+        return train, validation
 
     def _split_validation(self, train: TimeSeries):
         """The last ``validation_split`` of the series, with ``lookback`` steps of context
@@ -274,7 +284,8 @@ class ForecastingTask(RegressorMixin, Task):
         raw = np.hstack([series.targets, series.past, series.future])
         calendar = calendar_features(series.index if calendar_index is None else calendar_index,
                                      self._calendar())
-        return np.hstack([self.scaler_.transform(raw), calendar]).astype("float32")
+        with np.errstate(over="ignore"):  # beyond float32: check_finite names it later
+            return np.hstack([self.scaler_.transform(raw), calendar]).astype("float32")
 
     def _encode(self, series: TimeSeries, origins: np.ndarray | None = None):
         k, p = len(self.targets_), len(self._covariates("past_covariates"))
@@ -330,6 +341,7 @@ class ForecastingTask(RegressorMixin, Task):
         return int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))
 
     def _predict_scaled(self, inputs: dict) -> np.ndarray:
+        check_finite(inputs, "inputs")  # values far beyond the training range overflow
         dataset = make_dataset(inputs, None, batch_size=max(self.batch_size, 256))
         return self.model_.predict(dataset, verbose=0)
 
@@ -415,10 +427,14 @@ class ForecastingTask(RegressorMixin, Task):
                 raise ValueError(f"predict needs future=DataFrame with the future covariate "
                                  f"columns {names} for the next {self.horizon} steps. "
                                  f"Received: future of type {type(future).__name__}")
-            if len(future) < self.horizon or future[names].iloc[: self.horizon].isna().any().any():
-                raise ValueError(f"future must hold {self.horizon} rows without NaN. "
-                                 f"Received: {len(future)} rows")
-            values = future[names].to_numpy(dtype="float64")[: self.horizon]
+            try:
+                values = future[names].iloc[: self.horizon].to_numpy(dtype="float64")
+            except (TypeError, ValueError):
+                raise ValueError(f"future covariate columns {names} must be numeric. Received: "
+                                 f"dtypes {[str(d) for d in future[names].dtypes]}") from None
+            if len(values) < self.horizon or not np.isfinite(values).all():
+                raise ValueError(f"future must hold {self.horizon} rows of finite values "
+                                 f"(no NaN or infinity). Received: {len(future)} rows")
             offset = len(self.targets_) + len(self._covariates("past_covariates"))
             parts.append((values - self.scaler_.mean[offset:]) / self.scaler_.std[offset:])
         parts.append(calendar_features(future_index, self._calendar()))
@@ -572,6 +588,20 @@ class ForecastingTask(RegressorMixin, Task):
         self.season_ = int(state["season"])
         self.mase_scale_ = np.asarray(state["mase_scale"], dtype="float64")
         self.linear_ = LinearBaseline.from_state(state["linear"])
+
+
+def _column_names(name: str, value) -> list[str]:
+    """``value`` (None, one column name or a list of them) as a list of distinct names."""
+    if value is None or isinstance(value, str):
+        names = [] if value is None else [value]
+    else:
+        names = list(value) if isinstance(value, (list, tuple, np.ndarray, pd.Index)) else None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{name} must be a column name or a list of column names. "
+                         f"Received: {name}={value!r}")
+    if len(set(names)) < len(names):
+        raise ValueError(f"{name} names a column twice. Received: {name}={value!r}")
+    return names
 
 
 __all__ = ["ForecastingTask"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -11,6 +12,7 @@ from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
 from toolkit.data.examples import Examples
 from toolkit.data.sources import read_inputs
+from toolkit.data.tfds_source import is_tfds_spec
 from toolkit.heads.classification import classification_head
 from toolkit.preprocessing.image import (
     ImageNormalization,
@@ -150,6 +152,9 @@ class ImageClassificationTask(ClassificationTask):
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
         channels = getattr(self, "channels_", 3)
+        if isinstance(X, (str, Path)) and not is_tfds_spec(str(X)) and not Path(X).exists():
+            raise ValueError("No such image folder, image or table file. Received: "
+                             f"X={str(X)!r}")
         if is_image_path_list(X):
             x = read_image_files(X, self._file_size(), channels)
         else:

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except (ValueError, TypeError, NotFittedError, FileNotFoundError) as error:
+    except (ValueError, TypeError, NotFittedError, OSError, FloatingPointError) as error:
         print(f"toolkit: error: {error}", file=sys.stderr)
         return 2
 
@@ -90,6 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         if unknown:
             options = ", ".join("--" + name.replace("_", "-") for name in unknown)
             raise ValueError(f"Task {args.task!r} has no option(s) {options}.")
+        _check_writable_folder("--out", args.out)  # before training, not after
         task.set_params(**params).fit(args.data)
         print(f"saved to {task.save(args.out)}")
     elif args.command == "predict":
@@ -119,6 +120,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(prediction)
     elif args.command == "evaluate":
         task = Task.load(args.model)
+        if args.report:
+            _check_writable_folder("--report", args.report)
         report = task.evaluate(args.data)
         print(report.to_markdown())
         if args.report:
@@ -128,6 +131,12 @@ def _run(args: argparse.Namespace) -> int:
 
         run_demo(args.tasks or None, out=args.out)
     return 0
+
+
+def _check_writable_folder(option: str, path: str) -> None:
+    if Path(path).exists() and not Path(path).is_dir():
+        raise ValueError(f"{option} must name a folder to write into; it is an existing "
+                         f"file. Received: {option} {path}")
 
 
 if __name__ == "__main__":

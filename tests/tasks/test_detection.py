@@ -138,4 +138,14 @@ def test_inputs_errors():
         task.fit(np.zeros((2, 32, 32, 3), "uint8"), [{"boxes": []}, {"boxes": []}])
     with pytest.raises(Exception, match="not fitted"):
         task.predict(np.zeros((1, 32, 32, 3), "uint8"))
+    images = np.zeros((2, 32, 32, 3), "uint8")
+    for boxes, labels, match in [([[0, 0], [10, 10]], ["a"], "four per box"),
+                                 ([[0, 0, 10, 10, 1]], ["a"], "four per box"),
+                                 ([[0, 0, "x", 10]], ["a"], "four per box"),
+                                 ([[0, 0, 10, 10]], [None], "missing"),
+                                 ([[0, 0, 10, 10]], [float("nan")], "missing")]:
+        with pytest.raises(ValueError, match=match):
+            task.fit(images, [{"boxes": boxes, "labels": labels}] * 2)
+    with pytest.raises(ValueError, match="single"):
+        task.fit(images[0], [{"boxes": [[0, 0, 10, 10]], "labels": ["a"]}])
     assert clone(task).get_params() == task.get_params()

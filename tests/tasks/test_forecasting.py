@@ -183,15 +183,33 @@ def test_bad_parameters_and_input_are_named(fitted):
                           ({"normalization": "minmax"}, "normalization"),
                           ({"season": 48}, "season"), ({"target": "price"}, "price"),
                           ({"future_covariates": ["weather"]}, "weather"),
-                          ({"lookback": 400}, "too short")]:
+                          ({"lookback": 400}, "too short"), ({"quantiles": 0.5}, "quantiles"),
+                          ({"quantiles": [0.1, float("nan")]}, "quantiles"),
+                          ({"target": ["load", "load"]}, "twice"), ({"target": 5}, "target"),
+                          ({"past_covariates": 5}, "past_covariates")]:
         with pytest.raises(ValueError, match=match):
             Task("forecasting", **{**FAST, **params}).fit(data)
     with pytest.raises(ValueError, match="y=None"):
         Task("forecasting", **FAST).fit(data, data["load"])
+    with pytest.raises(ValueError, match="validation series is too short"):
+        Task("forecasting", **FAST).fit(data, validation_data=(data.iloc[:10],))
+    with pytest.raises(ValueError, match="too large to standardise"):
+        Task("forecasting", **FAST).fit(data.assign(load=data["load"].where(
+            data.index != data.index[5], 1e300)))
     with pytest.raises(ValueError, match="timestamps"):
         Task("forecasting", **FAST, future_covariates=["hour"]).fit(np.arange(100.0))
     with pytest.raises(NotFittedError):
         Task("forecasting", **FAST).predict(data)
+
+
+def test_infinite_values_are_refused_not_forecast_as_nan(fitted):
+    task, data = fitted
+    spiked = data.assign(load=data["load"].where(data.index != data.index[-3], np.inf))
+    for call in (Task("forecasting", **FAST).fit, task.predict, task.evaluate, task.score):
+        with pytest.raises(ValueError, match="infinite value.*'load'"):
+            call(spiked)
+    with pytest.raises(ValueError, match="hold 1 NaN/infinite"):   # finite, but not in float32
+        task.predict(data.assign(load=data["load"].where(data.index != data.index[-3], 1e60)))
 
 
 def test_etth1_default_model_beats_seasonal_naive(data_dir):

@@ -14,11 +14,23 @@ from toolkit.data.idx import read_idx
         (np.zeros((4, 8)), "shape"),
         (np.zeros((4, 8, 8, 2)), "channels"),
         (np.full((4, 8, 8), np.nan), "NaN"),
+        (np.zeros((4, 0, 8, 3)), "no pixels"),
+        ([np.zeros((8, 8, 3)), np.zeros((9, 9, 3)), np.zeros((8, 8, 3)), np.zeros((8, 8, 3))],
+         "one shape"),
+        ("/no/such/folder", "No such image folder"),
     ],
 )
 def test_bad_images_are_named(images, match, fast_image_params):
     with pytest.raises(ValueError, match=match):
         Task("image_classification", **fast_image_params).fit(images, [0, 1, 0, 1])
+
+
+def test_a_single_image_is_not_read_as_a_batch_of_rows(tiny_images, fast_image_params):
+    task = Task("image_classification", **fast_image_params).fit(*tiny_images)
+    one = np.zeros((16, 16, 3), "uint8")
+    with pytest.raises(ValueError, match=r"single \(height, width, channels\) image"):
+        task.predict(one)
+    assert task.predict(one[None]).shape == (1,)
 
 
 def test_weights_on_a_backbone_without_pretrained_weights(tiny_images, fast_image_params):

@@ -60,6 +60,24 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, table, capsys):
                  "--out", str(tmp_path / "m")]) == 2
     assert "--weights" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "none"), "text"]) == 2
+    occupied = tmp_path / "a_file"
+    occupied.write_text("")
+    assert main(["fit", "sentiment", "--data", str(table), "--out", str(occupied)]) == 2
+    assert "--out must name a folder" in capsys.readouterr().err
+
+
+
+def test_a_diverged_fit_is_one_line_too(tmp_path, table, capsys, monkeypatch):
+    from tasks.sentiment import SentimentTask
+
+    def diverge(self, *args, **kwargs):
+        raise FloatingPointError("Training diverged: the loss became NaN")
+
+    monkeypatch.setattr(SentimentTask, "fit", diverge)
+    assert main(["fit", "sentiment", "--data", str(table), "--out", str(tmp_path / "d")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == "toolkit: error: Training diverged: the loss became NaN"
+    assert not (tmp_path / "d").exists()
 
 
 def test_help_for_each_command(capsys):

@@ -71,6 +71,10 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
     if sample_rate is None:
         raise ValueError("Waveform arrays need their rate: pass sample_rate=... to the task. "
                          "Received: sample_rate=None")
+    if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype != object:
+        raise ValueError("Expected a list of waveforms (or a 2-D array, one clip per row); "
+                         "wrap a single clip in a list. Received: one 1-D array of shape "
+                         f"{X.shape}")
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object:
         X = list(X)
     if not isinstance(X, (list, tuple, np.ndarray)):
@@ -79,7 +83,8 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
     waveforms = []
     for index, waveform in enumerate(X):
         waveform = np.asarray(waveform)
-        if waveform.dtype == object or not np.issubdtype(waveform.dtype, np.number):
+        if (waveform.dtype == object or not np.issubdtype(waveform.dtype, np.number)
+                or np.iscomplexobj(waveform)):
             raise TypeError(f"Waveform {index} is not numeric. Received: dtype={waveform.dtype}")
         if waveform.size == 0:
             raise ValueError(f"Waveform {index} holds no samples.")

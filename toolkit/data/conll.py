@@ -38,27 +38,35 @@ def read_conll(
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"CoNLL file not found. Received: path={str(path)!r}")
+    for name, value in (("token_column", token_column), ("tag_column", tag_column)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be a column position (an int, -1 for the last). "
+                             f"Received: {name}={value!r}")
     sentences, tags = [], []
     tokens, labels = [], []
-    with path.open(encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            columns = line.split()
-            if not columns or columns[0] == "-DOCSTART-":
-                if tokens:
-                    sentences.append(tokens)
-                    tags.append(labels)
-                tokens, labels = [], []
-                continue
-            try:
-                token, label = columns[token_column], columns[tag_column]
-            except IndexError:
-                raise ValueError(
-                    f"Line {line_number} of {str(path)!r} has {len(columns)} column(s); "
-                    f"token_column={token_column} and tag_column={tag_column} need more. "
-                    f"Received: {line.rstrip()!r}"
-                ) from None
-            tokens.append(token)
-            labels.append(label)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{str(path)!r} is not UTF-8 text, so not a CoNLL file: "
+                         f"{error.reason} at byte {error.start}") from None
+    for line_number, line in enumerate(lines, start=1):
+        columns = line.split()
+        if not columns or columns[0] == "-DOCSTART-":
+            if tokens:
+                sentences.append(tokens)
+                tags.append(labels)
+            tokens, labels = [], []
+            continue
+        try:
+            token, label = columns[token_column], columns[tag_column]
+        except IndexError:
+            raise ValueError(
+                f"Line {line_number} of {str(path)!r} has {len(columns)} column(s); "
+                f"token_column={token_column} and tag_column={tag_column} need more. "
+                f"Received: {line.rstrip()!r}"
+            ) from None
+        tokens.append(token)
+        labels.append(label)
     if tokens:
         sentences.append(tokens)
         tags.append(labels)

@@ -112,6 +112,13 @@ def read_series(
                              f"dtype {frame[name].dtype}")
     frame, step = _regularize(frame, freq, fill)
     values = frame.astype("float64")
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row, column = np.argwhere(infinite)[0]
+        raise ValueError(
+            f"Series values must be finite. Received: {int(infinite.sum())} infinite "
+            f"value(s), first in column {str(values.columns[column])!r} at {values.index[row]!r}"
+        )
     return TimeSeries(
         targets=values[targets].to_numpy(),
         past=values[list(past_covariates)].to_numpy().reshape(len(values), -1),

@@ -73,6 +73,12 @@ def to_mono(waveform: np.ndarray) -> np.ndarray:
     """Average the channels of a ``(samples, channels)`` waveform; 1-D passes through."""
     waveform = np.asarray(waveform, dtype="float32")
     if waveform.ndim == 2:
+        if waveform.shape[1] > waveform.shape[0]:
+            raise ValueError(
+                "A 2-D waveform must be (samples, channels), with more samples than "
+                f"channels; this one looks like (channels, samples): pass its transpose "
+                f"(waveform.T). Received: shape={waveform.shape}"
+            )
         return waveform.mean(axis=1)
     if waveform.ndim != 1:
         raise ValueError(

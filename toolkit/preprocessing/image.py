@@ -79,11 +79,21 @@ def check_images(images) -> np.ndarray:
 
     Raises a clear error for the wrong rank, non-numeric data, NaN/inf, or no images.
     """
-    array = np.asarray(images)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+    try:
+        array = np.asarray(images)
+    except ValueError:  # a list of arrays of different shapes
+        raise ValueError("Images given as arrays must all have one shape (resize them, or "
+                         "pass image paths, which are resized on reading).") from None
+    if (array.dtype == object or not np.issubdtype(array.dtype, np.number)
+            or np.iscomplexobj(array)):
         raise TypeError(
-            "Images must be a numeric array (n, height, width[, channels]) or image paths. "
-            f"Received: dtype={array.dtype}"
+            "Images must be a real numeric array (n, height, width[, channels]) or image "
+            f"paths. Received: dtype={array.dtype}"
+        )
+    if array.ndim == 3 and array.shape[-1] in (1, 3, 4):
+        raise ValueError(
+            "This looks like a single (height, width, channels) image, not a batch of grey "
+            f"images: pass images[None] or [image]. Received: shape={array.shape}"
         )
     if array.ndim == 3:
         array = array[..., np.newaxis]
@@ -92,8 +102,9 @@ def check_images(images) -> np.ndarray:
             "Images must have shape (n, height, width) or (n, height, width, channels) with "
             f"1, 3 or 4 channels. Received: shape={array.shape}"
         )
-    if len(array) == 0:
-        raise ValueError("No images. Received: shape=" + str(array.shape))
+    if array.size == 0:
+        raise ValueError("No images, or images with no pixels. Received: shape="
+                         + str(array.shape))
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         raise ValueError("Images contain NaN or infinite values.")
     return array[..., :3] if array.shape[-1] == 4 else array

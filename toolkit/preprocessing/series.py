@@ -36,8 +36,16 @@ class SeriesScaler:
     """
 
     def fit(self, values: np.ndarray) -> SeriesScaler:
-        self.mean = np.mean(values, axis=0)
-        std = np.std(values, axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.mean = np.mean(values, axis=0)
+            std = np.std(values, axis=0)
+        overflow = ~(np.isfinite(self.mean) & np.isfinite(std))
+        if overflow.any():
+            raise ValueError(
+                "The series values are too large to standardise: the mean or standard "
+                f"deviation of column {int(np.argmax(overflow))} overflows float64. "
+                "Rescale the data (e.g. divide by a constant) first."
+            )
         self.std = np.where(std > 0, std, 1.0)
         return self
 

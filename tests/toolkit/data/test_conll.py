@@ -31,3 +31,9 @@ def test_errors_name_the_file_and_line(tmp_path):
     empty.write_text("-DOCSTART- -X- O\n\n", encoding="utf-8")
     with pytest.raises(ValueError, match="No sentences"):
         read_conll(empty)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00junk")
+    with pytest.raises(ValueError, match="binary.txt.*not UTF-8"):
+        read_conll(binary)
+    with pytest.raises(ValueError, match="token_column must be a column position"):
+        read_conll(FIXTURE, token_column="a")
