@@ -34,7 +34,12 @@ from toolkit.preprocessing.boxes import (
     pad_boxes,
     resize_boxes,
 )
-from toolkit.preprocessing.image import IMAGE_SUFFIXES, ImageNormalization, is_image_path_list
+from toolkit.preprocessing.image import (
+    IMAGE_SUFFIXES,
+    ImageNormalization,
+    is_image_path_list,
+    list_images,
+)
 from toolkit.preprocessing.labels import check_labels
 from toolkit.task import Task, register_task
 from toolkit.training.fine_tuning import fine_tuning_stages
@@ -245,7 +250,7 @@ class DetectionTask(Task):
                     is_pascal_text(p) for p in path.glob("*.txt"))):
                 return [_Record.from_file(r) for r in read_pascal_text(path)]
             if path.is_dir():
-                files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+                files = list_images(path)
                 if not files:
                     raise ValueError(f"No images or VOC annotations found in {str(path)!r}")
                 return [_Record(path=p) for p in files]
@@ -289,6 +294,9 @@ class DetectionTask(Task):
     # ------------------------------------------------------------- encoding
 
     def _fit_preprocessing(self, examples: Examples) -> None:
+        self._check_thresholds()
+        if self.classes is not None and len(set(self.classes)) < len(self.classes):
+            raise ValueError(f"classes names a class twice. Received: classes={self.classes!r}")
         labels = sorted({label for target in examples.y for label in target["labels"]}, key=str)
         self.classes_ = list(self.classes) if self.classes is not None else labels
         if not self.classes_:
@@ -382,7 +390,15 @@ class DetectionTask(Task):
         examples = self._read(X, training=False)
         return self._detections(examples, self._outputs(examples))
 
+    def _check_thresholds(self) -> None:
+        for name in ("score_threshold", "iou_threshold"):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                    or not 0 <= value <= 1):
+                raise ValueError(f"{name} must be a number in [0, 1]. Received: {name}={value!r}")
+
     def _detections(self, examples: Examples, outputs, *, model_pixels: bool = False) -> list[dict]:
+        self._check_thresholds()
         boxes, scores = decode_outputs(outputs, self.levels_, self.image_size_, len(self.classes_))
         found = non_max_suppression(
             boxes, scores, iou_threshold=self.iou_threshold, score_threshold=self.score_threshold,
@@ -404,6 +420,7 @@ class DetectionTask(Task):
 
         Images are drawn at the model's ``image_size``. Returns a matplotlib ``Figure``.
         """
+        self._check_positive_int("max_images", max_images)
         examples = self._read(X, training=False)
         examples = examples.subset(np.arange(min(len(examples), max_images)))
         found = self._detections(examples, self._outputs(examples), model_pixels=True)
@@ -415,6 +432,10 @@ class DetectionTask(Task):
     # ------------------------------------------------------------- evaluation
 
     def _report(self, examples: Examples, outputs) -> DetectionReport:
+        if not any(len(target["boxes"]) for target in examples.y):
+            raise ValueError("The evaluation data holds no boxes (after dropping malformed "
+                             "ones), so mAP is undefined. Received: "
+                             f"{len(examples)} images without boxes")
         found = self._detections(examples, outputs)
         index = {name: i for i, name in enumerate(self.classes_)}
         truths = [{"boxes": t["boxes"], "labels": np.array([index[n] for n in t["labels"]], int)}

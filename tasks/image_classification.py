@@ -16,9 +16,11 @@ from toolkit.data.tfds_source import is_tfds_spec
 from toolkit.heads.classification import classification_head
 from toolkit.preprocessing.image import (
     ImageNormalization,
+    as_image_size,
     augmentation_layers,
     check_images,
     is_image_path_list,
+    list_images,
     read_image_files,
     read_image_folder,
 )
@@ -146,7 +148,7 @@ class ImageClassificationTask(ClassificationTask):
         if hasattr(self, "image_size_"):
             return self.image_size_
         if self.image_size is not None:
-            return _as_size(self.image_size)
+            return as_image_size(self.image_size)
         side = self._spec().default_image_size or 224
         return (side, side)
 
@@ -155,6 +157,11 @@ class ImageClassificationTask(ClassificationTask):
         if isinstance(X, (str, Path)) and not is_tfds_spec(str(X)) and not Path(X).exists():
             raise ValueError("No such image folder, image or table file. Received: "
                              f"X={str(X)!r}")
+        if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "UO":
+            X = X.tolist()  # an array of paths
+        if (not training and isinstance(X, (str, Path)) and Path(X).is_dir()
+                and not any(p.is_dir() for p in Path(X).iterdir())):
+            X = [str(p) for p in list_images(X)] or X  # a flat folder of images to label
         if is_image_path_list(X):
             x = read_image_files(X, self._file_size(), channels)
         else:
@@ -172,7 +179,7 @@ class ImageClassificationTask(ClassificationTask):
         self._fit_labels(examples)
         height, width = examples.x.shape[1:3]
         if self.image_size is not None:
-            height, width = _as_size(self.image_size)
+            height, width = as_image_size(self.image_size)
         side = spec.min_image_size
         self.image_size_ = (max(int(height), side), max(int(width), side))
         self.channels_ = 3 if self.weights is not None else int(examples.x.shape[-1])
@@ -231,17 +238,6 @@ class ImageClassificationTask(ClassificationTask):
         self._restore_labels(state)
         self.image_size_ = tuple(state["image_size"])
         self.channels_ = int(state["channels"])
-
-
-def _as_size(image_size) -> tuple[int, int]:
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        return (int(image_size), int(image_size))
-    if (isinstance(image_size, (tuple, list)) and len(image_size) == 2
-            and all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)):
-        return (int(image_size[0]), int(image_size[1]))
-    raise ValueError(
-        f"image_size must be an int or (height, width). Received: image_size={image_size!r}"
-    )
 
 
 __all__ = ["ImageClassificationTask"]

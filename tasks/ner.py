@@ -189,6 +189,8 @@ class NERTask(Task):
         get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
         if self.head not in ("crf", "softmax"):
             raise ValueError(f"head must be one of ('crf', 'softmax'). Received: head={self.head!r}")
+        if self.max_words is not None:
+            self._check_positive_int("max_words", self.max_words)
         self._fit_tags(examples)
         self.encoder_ = TokenEncoder(self.max_words).fit(examples.x)
 

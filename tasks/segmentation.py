@@ -27,13 +27,22 @@ from toolkit.heads.segmentation import (
     segmentation_head,
     unet_decoder,
 )
-from toolkit.preprocessing.image import IMAGE_SUFFIXES, ImageNormalization, check_images
+from toolkit.preprocessing.image import (
+    IMAGE_SUFFIXES,
+    ImageNormalization,
+    as_image_size,
+    check_images,
+    list_images,
+)
 from toolkit.preprocessing.masks import check_mask, collapse_instances, read_mask, resize_mask
 from toolkit.task import Task, register_task
 from toolkit.training.fine_tuning import fine_tuning_stages
 
 AUGMENTATIONS = (None, "flip")
 AUTO_LEARNING_RATE = 3e-3
+#: Most classes inferred from mask ids without ``num_classes=`` (more is likely a
+#: border value or instance ids read as classes).
+MAX_INFERRED_CLASSES = 100
 #: Images shown in the report's overlay figure.
 OVERLAY_EXAMPLES = 4
 
@@ -56,7 +65,8 @@ class SegmentationTask(Task):
         ``fine_tuning`` schedule (decoder first on the frozen encoder).
     num_classes : int, optional
         Number of classes, background included; by default the largest id in the
-        training masks plus one (2 with ``instances=True``).
+        training masks plus one (2 with ``instances=True``), up to
+        ``MAX_INFERRED_CLASSES`` (100): more must be asked for.
     class_names : list of str, optional
         Names of classes ``0..num_classes-1`` for reports.
     instances : bool
@@ -193,7 +203,7 @@ class SegmentationTask(Task):
         spec = self._spec()
         sizes = {image.shape[:2] for image in examples.x}
         if self.image_size is not None:
-            size = _as_size(self.image_size)
+            size = as_image_size(self.image_size)
         elif len(sizes) == 1:
             size = next(iter(sizes))
         else:
@@ -203,6 +213,12 @@ class SegmentationTask(Task):
                             max(int(size[1]), spec.min_image_size))
         self.channels_ = 3 if self.weights is not None else int(examples.x[0].shape[-1])
         largest = max(int(np.max(_labelled(m, self.ignore_index), initial=0)) for m in examples.y)
+        if self.num_classes is None and largest + 1 > MAX_INFERRED_CLASSES:
+            raise ValueError(
+                f"The masks hold class id {largest}, so {largest + 1} classes would be "
+                f"inferred. Pass num_classes= if that is meant, or ignore_index= for a border "
+                f"value such as VOC's 255 (or instances=True for instance ids)."
+            )
         self.num_classes_ = int(self.num_classes) if self.num_classes is not None else max(
             2, largest + 1)
         if largest >= self.num_classes_:
@@ -232,9 +248,18 @@ class SegmentationTask(Task):
                 f"num_classes must be an int >= 2 (background included). "
                 f"Received: num_classes={self.num_classes!r}")
         if isinstance(self.dice_weight, bool) or not isinstance(
-                self.dice_weight, (int, float)) or self.dice_weight < 0:
+                self.dice_weight, (int, float)) or not 0 <= self.dice_weight < float("inf"):
             raise ValueError(
                 f"dice_weight must be a number >= 0. Received: dice_weight={self.dice_weight!r}")
+        if self.ignore_index is not None and (isinstance(self.ignore_index, bool)
+                                              or not isinstance(self.ignore_index, int)):
+            raise ValueError("ignore_index must be an int mask value (e.g. 255) or None. "
+                             f"Received: ignore_index={self.ignore_index!r}")
+        if self.class_names is not None and (
+                not isinstance(self.class_names, (list, tuple))
+                or not all(isinstance(name, str) for name in self.class_names)):
+            raise ValueError("class_names must be a list of str, one per class. "
+                             f"Received: class_names={self.class_names!r}")
 
     def _encode(self, examples: Examples):
         images = np.stack([self._resize_image(image) for image in examples.x])
@@ -372,8 +397,6 @@ def _read_pairs(X, y, *, training: bool):
         if y is not None:
             return pair_mask_files(X, y)
         if not training:
-            from toolkit.data.mask_folders import list_images
-
             return [str(p) for p in list_images(X)], None
         return pair_mask_files(*find_mask_folders(X))
     if isinstance(X, np.ndarray):
@@ -418,17 +441,6 @@ def _labelled(mask: np.ndarray, ignore_index: int | None) -> np.ndarray:
 
 def _stack_if_same(arrays: list[np.ndarray]):
     return np.stack(arrays) if len({a.shape for a in arrays}) == 1 else arrays
-
-
-def _as_size(image_size) -> tuple[int, int]:
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        return (int(image_size), int(image_size))
-    if (isinstance(image_size, (tuple, list)) and len(image_size) == 2
-            and all(isinstance(v, (int, np.integer)) and v > 0 for v in image_size)):
-        return (int(image_size[0]), int(image_size[1]))
-    raise ValueError(
-        f"image_size must be an int or (height, width). Received: image_size={image_size!r}"
-    )
 
 
 __all__ = ["SegmentationTask"]

@@ -344,6 +344,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         >>> result = task.lr_find(texts, labels)          # doctest: +SKIP
         >>> task.set_params(learning_rate=result.suggestion).fit(texts, labels)  # doctest: +SKIP
         """
+        steps = self._check_positive_int("steps", steps)
+        if not self._check_positive_float("min_lr", min_lr) < self._check_positive_float(
+                "max_lr", max_lr):
+            raise ValueError(f"min_lr must be below max_lr. Received: min_lr={min_lr!r}, "
+                             f"max_lr={max_lr!r}")
         fitted = {name: value for name, value in vars(self).items() if name.endswith("_")}
         set_seed(self.seed)
         examples = self._read(X, y, training=True)
@@ -431,6 +436,13 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         self, train: Examples, validation: Examples | None, stages: list[loop.Stage]
     ) -> dict:
         batch_size = self._check_positive_int("batch_size", self.batch_size)
+        steps_per_execution = self._check_positive_int(
+            "steps_per_execution", getattr(self, "steps_per_execution", 1))
+        weight_decay = self.weight_decay
+        if (isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float, np.number))
+                or not 0 <= weight_decay < np.inf):
+            raise ValueError("weight_decay must be a number >= 0. "
+                             f"Received: weight_decay={weight_decay!r}")
         inputs, targets = self._encode(train)
         check_finite(inputs, "inputs")
         check_finite(targets, "targets")
@@ -452,13 +464,13 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 loss=self._loss(),
                 metrics=self._metrics(),
                 schedule=self.schedule,
-                weight_decay=self.weight_decay,
+                weight_decay=weight_decay,
                 clipnorm=loop.CLIPNORM if self._recurrent() else None,
                 early_stopping=self.early_stopping,
                 callbacks=self.callbacks,
                 verbose=self.verbose,
                 jit_compile=getattr(self, "jit_compile", "auto"),
-                steps_per_execution=getattr(self, "steps_per_execution", 1),
+                steps_per_execution=steps_per_execution,
                 checkpoint_dir=getattr(self, "checkpoint_dir", None),
             )
 

@@ -71,6 +71,11 @@ def test_evaluate_reports_coco_map(fitted):
     assert task.score(images, targets) == pytest.approx(report.metrics["map"])
     assert task.classes_ == ["square"] and len(task.history_["loss"]) == 1
     assert "predictions" in report.figures()
+    no_boxes = [{"boxes": [], "labels": []} for _ in targets]
+    with pytest.raises(ValueError, match="holds no boxes"):
+        task.evaluate(images, no_boxes)
+    with pytest.raises(ValueError, match="max_images"):
+        task.plot_predictions(images, max_images=0)
 
 
 def test_save_load_round_trip_predicts_the_same_from_image_paths(fitted, tmp_path, capsys):
@@ -123,6 +128,9 @@ def test_relative_box_format_is_converted():
     ({"on_bad_annotation": "ignore"}, "on_bad_annotation='ignore'"),
     ({"augment": "heavy", "augment_copies": 1}, "augment='heavy'"),
     ({"backbone": "bilstm"}, "backbone='bilstm'"),
+    ({"iou_threshold": -1}, "iou_threshold"),
+    ({"score_threshold": "a"}, "score_threshold"),
+    ({"classes": ["square", "square"]}, "twice"),
 ])
 def test_bad_parameters_name_themselves(params, match):
     images, targets = _squares(2)

@@ -200,6 +200,9 @@ def test_bad_parameters_and_input_are_named(fitted):
         Task("forecasting", **FAST, future_covariates=["hour"]).fit(np.arange(100.0))
     with pytest.raises(NotFittedError):
         Task("forecasting", **FAST).predict(data)
+    task, _ = fitted
+    with pytest.raises(ValueError, match="fitted on timestamps"):
+        task.predict(data.reset_index(drop=True))
 
 
 def test_infinite_values_are_refused_not_forecast_as_nan(fitted):

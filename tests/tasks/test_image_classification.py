@@ -33,6 +33,12 @@ def test_a_single_image_is_not_read_as_a_batch_of_rows(tiny_images, fast_image_p
     assert task.predict(one[None]).shape == (1,)
 
 
+@pytest.mark.parametrize("image_size", [-5, 0, (32, 0), "32"])
+def test_bad_image_size_is_named(image_size, tiny_images, fast_image_params):
+    with pytest.raises(ValueError, match="image_size"):
+        Task("image_classification", **fast_image_params, image_size=image_size).fit(*tiny_images)
+
+
 def test_weights_on_a_backbone_without_pretrained_weights(tiny_images, fast_image_params):
     with pytest.raises(ValueError, match="pretrained"):
         Task("image_classification", weights="w.h5", **fast_image_params).fit(*tiny_images)
@@ -52,6 +58,10 @@ def test_folder_and_file_inputs_round_trip(tmp_path, tiny_images, fast_image_par
     task.save(tmp_path / "model")
     loaded = Task.load(tmp_path / "model")
     np.testing.assert_array_equal(loaded.predict(files), task.predict(files))
+    np.testing.assert_array_equal(task.predict(np.array(files)), task.predict(files))
+    flat = sorted(str(p) for p in (tmp_path / "data" / "digit_0").glob("*.png"))
+    np.testing.assert_array_equal(task.predict(str(tmp_path / "data" / "digit_0")),
+                                  task.predict(flat))   # a flat folder: label its images
     with pytest.raises(ValueError, match="not found"):
         task.predict([str(tmp_path / "missing.png")])
 

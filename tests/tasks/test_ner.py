@@ -172,6 +172,8 @@ def test_unknown_settings_are_named(ner_data):
         Task("ner", head="mlp").fit(sentences[:4], tags[:4])
     with pytest.raises(ValueError, match="tag_scheme must be one of"):
         Task("ner", tag_scheme="bilou").fit(sentences[:4], tags[:4])
+    with pytest.raises(ValueError, match="max_words"):
+        Task("ner", max_words=0).fit(sentences[:4], tags[:4])
     with pytest.raises(TypeError, match="list of strings"):
         Task("ner").predict_entities("Alice")
 

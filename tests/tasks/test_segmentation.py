@@ -78,6 +78,9 @@ def test_bad_masks_give_clear_errors(tmp_path):
         Task("segmentation", num_classes=2, **FAST).fit(images, masks + 0)
     with pytest.raises(ValueError, match="same number"):
         task.fit(images, masks[:3])
+    bordered = [np.where(np.arange(m.shape[1]) == 0, 255, m).astype(m.dtype) for m in masks]
+    with pytest.raises(ValueError, match="id 255.*ignore_index="):
+        task.fit(images, bordered)
     paths = _write_pairs(tmp_path, images, masks)
     mask_paths = sorted(str(p) for p in (tmp_path / "masks").iterdir())
     with pytest.raises(ValueError, match="Mask file not found.*gone.png"):
@@ -87,6 +90,12 @@ def test_bad_masks_give_clear_errors(tmp_path):
         task.fit(str(tmp_path))
     with pytest.raises(ValueError, match="decoder must be one of"):
         Task("segmentation", decoder="deeplab", **FAST).fit(images, masks)
+    for params, match in [({"class_names": "abc"}, "class_names"),
+                          ({"ignore_index": "x"}, "ignore_index"),
+                          ({"dice_weight": float("nan")}, "dice_weight"),
+                          ({"image_size": -5}, "image_size")]:
+        with pytest.raises(ValueError, match=match):
+            Task("segmentation", **{**FAST, **params}).fit(images, masks)
     with pytest.raises(ValueError, match="Masks are required"):
         task.fit(images)
 

@@ -35,7 +35,9 @@ def test_bad_parameters_are_named(tiny_texts, fast_text_params):
                           ({"validation_split": 2.0}, "validation_split"),
                           ({"units": "4"}, "units"), ({"dropout": 1.5}, "dropout"),
                           ({"token_dropout": -0.1}, "token_dropout"),
-                          ({"max_length": 0}, "max_length")]:
+                          ({"max_length": 0}, "max_length"),
+                          ({"weight_decay": -1}, "weight_decay"),
+                          ({"steps_per_execution": 0}, "steps_per_execution")]:
         with pytest.raises(ValueError, match=match):
             Task("sentiment", **{**fast_text_params, **params}).fit(*tiny_texts)
 

@@ -130,7 +130,8 @@ def test_bad_parameters_name_the_argument(tone_files):
     for params, name in [({"mode": "translate"}, "mode"), ({"backbone": "resnet"}, "backbone"),
                          ({"features": "cqt"}, "features"), ({"decoder": "viterbi"}, "decoder"),
                          ({"duration": -1}, "duration"), ({"duration": "1s"}, "duration"),
-                         ({"spec_augment": "yes"}, "spec_augment")]:
+                         ({"spec_augment": "yes"}, "spec_augment"),
+                         ({"beam_width": 0}, "beam_width")]:
         with pytest.raises(ValueError, match=name):
             Task("speech", **{**FAST, **params}).fit(paths[:6], labels[:6])
     with pytest.raises(ValueError, match="sample_rate"):

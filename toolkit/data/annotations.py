@@ -201,21 +201,28 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
         images, categories = document["images"], document["categories"]
         annotations = document.get("annotations", [])
         names = {c["id"]: str(c["name"]) for c in categories}
+        per_image = {image["id"]: ([], []) for image in images}
+        files = {image["id"]: str(image["file_name"]) for image in images}
+        if not all(isinstance(annotation, dict) for annotation in annotations):
+            raise TypeError("every annotation must be a JSON object")
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise ValueError(f"{str(json_path)!r} is not a COCO detection file: {error!r}") from error
     folder = Path(image_dir) if image_dir is not None else json_path.parent
-    per_image = {image["id"]: ([], []) for image in images}
     for annotation in annotations:
         if annotation.get("image_id") not in per_image:
             raise ValueError(f"{str(json_path)!r}: annotation {annotation.get('id')!r} refers to "
                              f"an unknown image. Received: image_id={annotation.get('image_id')!r}")
+        if annotation.get("category_id") not in names:
+            raise ValueError(f"{str(json_path)!r}: annotation {annotation.get('id')!r} refers to "
+                             f"an unknown category. Received: category_id="
+                             f"{annotation.get('category_id')!r}, categories {sorted(names)}")
         x, y, w, h = [_number(v) for v in (list(annotation.get("bbox") or []) + [None] * 4)[:4]]
         boxes, labels = per_image[annotation["image_id"]]
         boxes.append([x, y, x + w, y + h])
-        labels.append(names.get(annotation.get("category_id"), annotation.get("category_id")))
+        labels.append(names[annotation["category_id"]])
     records = []
     for image in images:
-        name = image["file_name"]
+        name = files[image["id"]]
         path = next((p for p in (folder / name, folder / "images" / name) if p.is_file()),
                     folder / name)
         boxes, labels = per_image[image["id"]]

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.preprocessing.image import IMAGE_SUFFIXES
+from toolkit.preprocessing.image import list_images
 
 #: Sub-folder names tried, in order, when a single root folder is given.
 IMAGE_FOLDERS = ("images", "JPEGImages", "PNGImages", "img")
 MASK_FOLDERS = ("masks", "SegmentationClass", "PedMasks", "annotations", "labels")
 _MASK_STEM_SUFFIXES = ("", "_mask", "-mask", "_masks")
-
-
-def list_images(folder: str | Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name."""
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def pair_mask_files(image_dir: str | Path, mask_dir: str | Path) -> tuple[list[str], list[str]]:
@@ -75,4 +69,4 @@ def find_mask_folders(root: str | Path) -> tuple[Path, Path]:
     return image_dir, mask_dir
 
 
-__all__ = ["pair_mask_files", "find_mask_folders", "list_images"]
+__all__ = ["pair_mask_files", "find_mask_folders"]

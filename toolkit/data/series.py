@@ -197,6 +197,11 @@ def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | in
     """Check the index is on a regular grid; insert missing steps and fill NaN per ``fill``."""
     index = frame.index
     datetime = isinstance(index, pd.DatetimeIndex)
+    if freq is not None and datetime != isinstance(freq, str):
+        kinds = ("integer positions", "timestamps")
+        raise ValueError(f"The series was fitted on {kinds[isinstance(freq, str)]} (step "
+                         f"{freq!r}); this one is indexed by {kinds[datetime]}. Give it the "
+                         "same kind of index.")
     if freq is None:
         freq = _infer_step(index)
     if datetime:

@@ -74,6 +74,22 @@ def augmentation_layers(augment: str | None) -> list[keras.layers.Layer]:
     return layers
 
 
+def as_image_size(image_size) -> tuple[int, int]:
+    """``image_size`` (an int, or (height, width)) as a pair of positive ints.
+
+    Examples
+    --------
+    >>> as_image_size(32), as_image_size([24, 48])
+    ((32, 32), (24, 48))
+    """
+    sides = [image_size] * 2 if not isinstance(image_size, (tuple, list)) else list(image_size)
+    if len(sides) == 2 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                               and v > 0 for v in sides):
+        return (int(sides[0]), int(sides[1]))
+    raise ValueError("image_size must be a positive int or (height, width) of positive ints. "
+                     f"Received: image_size={image_size!r}")
+
+
 def check_images(images) -> np.ndarray:
     """Return images as ``(n, h, w, c)``; grey ``(n, h, w)`` gains a channel axis.
 
@@ -145,6 +161,12 @@ def read_image_files(paths, image_size: tuple[int, int], channels: int) -> np.nd
             raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
         images.append(keras.utils.img_to_array(image).astype("uint8"))
     return np.stack(images)
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def is_image_path_list(value) -> bool:

@@ -58,6 +58,14 @@ def test_coco_file_is_read_as_xyxy(tmp_path):
     (tmp_path / "instances.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="unknown image"):
         read_coco(tmp_path / "instances.json")
+    document["annotations"][0].update(image_id=7, category_id=99)
+    (tmp_path / "instances.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="unknown category.*category_id=99"):
+        read_coco(tmp_path / "instances.json")
+    for images in ([{"file_name": "a.png"}], "abc"):   # no id; not a list of objects
+        (tmp_path / "instances.json").write_text(json.dumps({**document, "images": images}))
+        with pytest.raises(ValueError, match="not a COCO detection file"):
+            read_coco(tmp_path / "instances.json")
 
 
 PASCAL_TEXT = '''# Compatible with PASCAL Annotation Version 1.00

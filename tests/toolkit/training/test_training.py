@@ -71,6 +71,9 @@ def test_lr_find_suggests_a_rate_and_leaves_the_task_as_it_was(tiny_texts, fast_
     model, probabilities = task.model_, task.predict_proba(tiny_texts[0][:4])
     task.lr_find(*tiny_texts, steps=5)
     assert task.model_ is model
+    for bad, match in [({"steps": 0}, "steps"), ({"min_lr": 1.0, "max_lr": 0.1}, "below max_lr")]:
+        with pytest.raises(ValueError, match=match):
+            task.lr_find(*tiny_texts, **bad)
     np.testing.assert_array_equal(task.predict_proba(tiny_texts[0][:4]), probabilities)
 
 
