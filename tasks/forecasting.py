@@ -419,6 +419,10 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _future_inputs(self, future, future_index) -> np.ndarray | None:
         names = self._future_columns()
+        if future is not None and not names:
+            raise ValueError("future= is only for future_covariates columns, and this task has "
+                             "none (calendar features are derived from the timestamps). "
+                             f"Received: future of type {type(future).__name__}")
         if not names and not self._calendar():
             return None
         parts = []
@@ -435,6 +439,12 @@ class ForecastingTask(RegressorMixin, Task):
             if len(values) < self.horizon or not np.isfinite(values).all():
                 raise ValueError(f"future must hold {self.horizon} rows of finite values "
                                  f"(no NaN or infinity). Received: {len(future)} rows")
+            given = future.index[: self.horizon]
+            if (isinstance(given, pd.DatetimeIndex) and isinstance(future_index, pd.DatetimeIndex)
+                    and not given.equals(future_index)):
+                raise ValueError(f"future must start at the step after the history, "
+                                 f"{future_index[0]}, one row per step. Received: rows from "
+                                 f"{given[0]} to {given[-1]}")
             offset = len(self.targets_) + len(self._covariates("past_covariates"))
             parts.append((values - self.scaler_.mean[offset:]) / self.scaler_.std[offset:])
         parts.append(calendar_features(future_index, self._calendar()))

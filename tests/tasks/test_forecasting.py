@@ -121,6 +121,16 @@ def test_multivariate_targets_and_known_future_covariates():
         assert task.evaluate(data).metrics["settings"]["targets"] == 2
     with pytest.raises(ValueError, match="future covariate columns"):
         task.predict(data)
+    a_year_off = pd.DataFrame({"s2": rng.normal(size=6)},
+                              index=pd.date_range("2025-01-01", periods=6, freq="h"))
+    with pytest.raises(ValueError, match="must start at the step after the history"):
+        task.predict(data, future=a_year_off)
+    aligned = a_year_off.set_axis(pd.date_range(data.index[-1] + pd.Timedelta("1h"), periods=6,
+                                                freq="h", name="time"))
+    assert task.predict(data, future=aligned).shape == (6, 2)
+    with pytest.raises(ValueError, match="future= is only for future_covariates"):
+        Task("forecasting", **{**FAST, "epochs": 1}).fit(data[["s0"]]).predict(
+            data[["s0"]], future="junk")
 
 
 def test_backtest_refits_or_not_as_asked():
