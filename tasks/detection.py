@@ -37,6 +37,7 @@ from toolkit.preprocessing.boxes import (
 from toolkit.preprocessing.image import (
     IMAGE_SUFFIXES,
     ImageNormalization,
+    check_images,
     is_image_path_list,
     list_images,
 )
@@ -502,31 +503,15 @@ def _load_image(path: Path) -> np.ndarray:
 
 def _image_list(X) -> list[np.ndarray]:
     """Arrays ``(n, h, w[, c])`` or a list of ``(h, w[, c])`` arrays of any sizes, as RGB."""
-    if isinstance(X, np.ndarray) and X.ndim == 3 and X.shape[-1] in (1, 3, 4):
-        raise ValueError("This looks like a single (height, width, channels) image, not a "
-                         f"batch: pass images[None] or [image]. Received: shape={X.shape}")
-    if isinstance(X, np.ndarray) and X.ndim in (3, 4) and X.dtype != object:
-        items = list(X if X.ndim == 4 else X[..., None])
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        images = list(check_images(X))
     elif isinstance(X, (list, tuple)) and X:
-        items = [np.asarray(item) for item in X]
+        images = [check_images(np.asarray(item)[np.newaxis])[0] for item in X]
     else:
         raise TypeError("Detection inputs must be images (an array (n, h, w, c), a list of "
                         "arrays or image paths), a folder, or a VOC/COCO annotation file. "
                         f"Received: {type(X).__name__}")
-    images = []
-    for index, image in enumerate(items):
-        if image.ndim == 2:
-            image = image[..., None]
-        if (image.ndim != 3 or image.shape[-1] not in (1, 3, 4) or image.size == 0
-                or not np.issubdtype(image.dtype, np.number) or np.iscomplexobj(image)):
-            raise ValueError("Each image must be a real numeric (h, w) or (h, w, 1|3|4) array "
-                             "with pixels. "
-                             f"Received: image {index} of shape {image.shape}, dtype {image.dtype}")
-        if not np.isfinite(image).all():
-            raise ValueError(f"Image {index} contains NaN or infinite values.")
-        image = image[..., :3] if image.shape[-1] == 4 else image
-        images.append(np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image)
-    return images
+    return [np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image for image in images]
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

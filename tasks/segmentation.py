@@ -247,10 +247,7 @@ class SegmentationTask(Task):
             raise ValueError(
                 f"num_classes must be an int >= 2 (background included). "
                 f"Received: num_classes={self.num_classes!r}")
-        if isinstance(self.dice_weight, bool) or not isinstance(
-                self.dice_weight, (int, float)) or not 0 <= self.dice_weight < float("inf"):
-            raise ValueError(
-                f"dice_weight must be a number >= 0. Received: dice_weight={self.dice_weight!r}")
+        self._check_non_negative_float("dice_weight", self.dice_weight)
         if self.ignore_index is not None and (isinstance(self.ignore_index, bool)
                                               or not isinstance(self.ignore_index, int)):
             raise ValueError("ignore_index must be an int mask value (e.g. 255) or None. "

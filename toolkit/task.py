@@ -438,11 +438,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         batch_size = self._check_positive_int("batch_size", self.batch_size)
         steps_per_execution = self._check_positive_int(
             "steps_per_execution", getattr(self, "steps_per_execution", 1))
-        weight_decay = self.weight_decay
-        if (isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float, np.number))
-                or not 0 <= weight_decay < np.inf):
-            raise ValueError("weight_decay must be a number >= 0. "
-                             f"Received: weight_decay={weight_decay!r}")
+        weight_decay = self._check_non_negative_float("weight_decay", self.weight_decay)
         inputs, targets = self._encode(train)
         check_finite(inputs, "inputs")
         check_finite(targets, "targets")
@@ -479,6 +475,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
         return int(value)
+
+    @staticmethod
+    def _check_non_negative_float(name: str, value: Any) -> float:
+        """A weight such as weight_decay: a finite number >= 0."""
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                or not 0 <= value < np.inf):
+            raise ValueError(f"{name} must be a number >= 0. Received: {name}={value!r}")
+        return float(value)
 
     @staticmethod
     def _check_fraction(name: str, value: Any) -> float:

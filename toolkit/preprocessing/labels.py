@@ -21,8 +21,12 @@ def check_labels(y) -> None:
     ...
     ValueError: Labels must not be missing (None or NaN). Received: 1 missing label(s), first at index [1]
     """
-    scalars = [(i, v) for i, v in enumerate(y) if pd.api.types.is_scalar(v)]
-    missing = [i for i, v in scalars if pd.isna(v)]
+    if isinstance(y, np.ndarray) and y.dtype != object:  # typed: one kind, only NaN to find
+        missing = np.flatnonzero(np.isnan(y)).tolist() if y.dtype.kind == "f" else []
+        scalars = []
+    else:
+        scalars = [(i, v) for i, v in enumerate(y) if pd.api.types.is_scalar(v)]
+        missing = [i for i, v in scalars if pd.isna(v)]
     if missing:
         raise ValueError(
             f"Labels must not be missing (None or NaN). Received: {len(missing)} missing "
