@@ -40,7 +40,7 @@ class SentimentTask(ClassificationTask):
     max_tokens : int
         Vocabulary size.
     max_length : int or None
-        Tokens kept per text; ``None`` uses the 99th percentile of training lengths.
+        Tokens kept per text; ``None`` uses the longest training text (at most 256).
     embeddings : path or None
         GloVe-format word vectors (``word v1 ... vd`` per line) to start from; their
         width must equal ``embedding_dim``.
