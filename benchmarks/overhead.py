@@ -10,7 +10,6 @@ Run from the repo root: ``python benchmarks/overhead.py [--quick]``.
 import statistics
 
 import keras
-import numpy as np
 import pandas as pd
 from _common import Timer, emit, parse_args, shared_dir
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 
 import keras
-import numpy as np
 from _common import Timer, emit, shared_dir
 
 from toolkit import Task

@@ -62,7 +62,8 @@ class DetectionTask(Task):
     ----------
     backbone : str
         A vision backbone (``toolkit.list_backbones("vision")``); ``squeezenet``
-        (default) has ImageNet weights available offline.
+        (default) takes ImageNet weights (``"imagenet"`` downloads them; a local
+        ``.h5`` file works offline).
     weights : None, "imagenet" or path
         Pretrained backbone weights; then the ``fine_tuning`` schedule is used.
     image_size : int or (height, width)

@@ -61,7 +61,8 @@ class ImageClassificationTask(ClassificationTask):
     learning_rate : float or "auto"
         Peak learning rate; ``"auto"`` is ``2e-3`` from scratch and ``1e-2`` with
         pretrained weights, where it is the new head's rate and the unfrozen body
-        trains at 1/100 of it and less (a fresh head on frozen features needs a
+        trains at 1/100 of it and less (with ``fine_tuning="full"`` the head, too,
+        starts at 1/100; a fresh head on frozen features needs a
         high rate to converge in the few steps a small dataset gives).
     epochs, batch_size, schedule, validation_split, early_stopping, callbacks, verbose, seed :
         Training settings, as in :class:`tasks.sentiment.SentimentTask`.

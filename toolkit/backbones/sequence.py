@@ -1,7 +1,7 @@
 """Sequence backbones: token ids ``(batch, steps)`` -> features.
 
 Every builder has the signature
-``builder(input_shape, vocabulary_size, embedding_dim=128, units=64, dropout=0.25,
+``builder(input_shape, vocabulary_size, embedding_dim=128, units=64 (100 for cnn), dropout=0.25,
 return_sequences=False, token_features=0) -> keras.Model``. With
 ``return_sequences=False`` the model pools to one vector per sequence (classification);
 with ``True`` it returns per-token features ``(batch, steps, features)`` (tagging).

@@ -57,7 +57,7 @@ def read_voc(source) -> list[AnnotatedImage]:
     Examples
     --------
     >>> records = read_voc("../shared/data/raccoon")       # doctest: +SKIP
-    >>> records[0].labels
+    >>> records[0].labels                                  # doctest: +SKIP
     ['raccoon']
     """
     files = _voc_files(source)

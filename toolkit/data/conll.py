@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: Suffixes read as CoNLL files when a path is given to a tagging task.
-CONLL_SUFFIXES = (".txt", ".conll", ".conllu", ".iob", ".bio", ".tsv")
-
 
 def read_conll(
     path: str | Path, *, token_column: int = 0, tag_column: int = -1

@@ -1,7 +1,7 @@
 """Image/mask folder pairs for segmentation: match each image file to its mask file.
 
 A mask matches an image when its file stem is the image's stem, optionally followed
-by ``_mask`` or ``-mask`` (Penn-Fudan's ``FudanPed00001.png`` /
+by ``_mask``, ``-mask`` or ``_masks`` (Penn-Fudan's ``FudanPed00001.png`` /
 ``FudanPed00001_mask.png``; VOC's ``2007_000032.jpg`` / ``2007_000032.png``).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.preprocessing.image import list_images
+from toolkit.preprocessing.image import IMAGE_SUFFIXES, list_images
 
 #: Sub-folder names tried, in order, when a single root folder is given.
 IMAGE_FOLDERS = ("images", "JPEGImages", "PNGImages", "img")
@@ -49,7 +49,7 @@ def pair_mask_files(image_dir: str | Path, mask_dir: str | Path) -> tuple[list[s
     if missing:
         raise ValueError(
             f"{len(missing)} image(s) have no mask file in {str(mask_dir)!r} (expected the "
-            f"image's name, or name + '_mask', with an image suffix). Received: images "
+            f"image's name, or name + '_mask', '-mask' or '_masks', with an image suffix). Received: images "
             f"without masks {missing[:5]}"
         )
     return [str(p) for p in images], [str(p) for p in masks]

@@ -20,7 +20,7 @@ def classification_head(features, num_classes: int, *, dropout: float = 0.3,
     dropout : float
         Dropout rate before the output layer.
     normalize : bool
-        Batch-normalise the pooled features, as fastai's transfer heads do: pretrained
+        Layer-normalise the pooled features, as fastai's transfer heads do: pretrained
         bodies emit features of arbitrary scale (SqueezeNet's caffe-scale ReLUs reach
         the hundreds), which would give a fresh output layer huge logits.
     """

@@ -325,7 +325,7 @@ def non_max_suppression(boxes, scores, *, iou_threshold: float = 0.5,
     --------
     >>> boxes = np.array([[[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]]], "float32")
     >>> scores = np.array([[[0.9], [0.8], [0.7]]], "float32")
-    >>> non_max_suppression(boxes, scores)[0]["scores"].round(2).tolist()
+    >>> [round(float(s), 2) for s in non_max_suppression(boxes, scores)[0]["scores"]]
     [0.9, 0.7]
     """
     import tensorflow as tf  # combined NMS has no keras.ops equivalent

@@ -194,7 +194,7 @@ class LogMelSpectrogram(keras.layers.Layer):
     >>> layer = LogMelSpectrogram(sample_rate=8000, frame_length=200, frame_step=80,
     ...                           fft_length=256, num_mel_bins=40)
     >>> tuple(layer(np.zeros((2, 8000), dtype="float32")).shape)
-    (2, 98, 40)
+    (2, 97, 40)
     """
 
     def __init__(self, sample_rate: int, frame_length: int, frame_step: int, fft_length: int,

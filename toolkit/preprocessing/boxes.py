@@ -236,7 +236,7 @@ def augment_with_boxes(images: np.ndarray, boxes: np.ndarray, labels: np.ndarray
     ((1, 32, 32, 3), (1, 1, 4))
     """
     height, width = images.shape[1:3]
-    out_images, out_boxes, out_labels = [], [], []
+    out_images, out_boxes = [], []
     for start in range(0, len(images), batch_size):
         data = {"images": images[start:start + batch_size].astype("float32"),
                 "bounding_boxes": {"boxes": boxes[start:start + batch_size],

@@ -53,7 +53,8 @@ def fine_tuning_stages(
     epochs : int
         Total epochs across stages.
     learning_rate : float
-        Learning rate of the head.
+        Learning rate of the head in ``"head"`` and ``"gradual"``; ``"full"`` trains the
+        head and the top group at ``BODY_LR_FACTOR`` of it and lower groups at less.
     """
     if mode not in FINE_TUNING_MODES:
         raise ValueError(

@@ -76,3 +76,11 @@ def test_folder_pairs_match_mask_suffixes(tmp_path):
         pair_mask_files(tmp_path / "images", tmp_path / "masks")
     with pytest.raises(ValueError, match="mask sub-folder"):
         find_mask_folders(tmp_path / "images")
+
+
+def test_folder_pairs_name_an_image_folder_without_images(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "images" / "notes.txt").write_text("not an image")
+    with pytest.raises(ValueError, match=r"No image files \(\.jpg.*in .*images"):
+        pair_mask_files(tmp_path / "images", tmp_path / "masks")
