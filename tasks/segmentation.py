@@ -79,7 +79,8 @@ class SegmentationTask(Task):
     image_size : int, (height, width) or None
         Size the network sees; ``None`` keeps the training arrays' common size, or
         the backbone's default (160 for ``unet``, 227 for ``squeezenet``, 224 for the
-        keras.applications nets, 32 for the small nets) when sizes vary. Predictions are resized back to each input image's size.
+        keras.applications nets, 32 for the small nets) when sizes vary. Predictions
+        are resized back to each input image's size.
     augment : None or "flip"
         ``"flip"``: random horizontal flips (the mask flips with the image) and light
         brightness/contrast jitter while training.

@@ -28,8 +28,8 @@ def save_task(task: Task, directory: str | Path) -> Path:
     """Write ``task`` to ``directory`` (created if needed) and return the path.
 
     ``task.json`` holds the task name, its parameters (those that are data, not code:
-    ``callbacks`` and ``distribute`` are left out), the fitted state (label map, vocabulary, sizes) and the
-    toolkit/Keras versions.
+    ``callbacks`` and ``distribute`` are left out), the fitted state (label map,
+    vocabulary, sizes) and the toolkit/Keras versions.
     """
     params = {k: _jsonable(v) for k, v in task.get_params().items()
               if k not in task.unsaved_params}

@@ -49,8 +49,8 @@ def pair_mask_files(image_dir: str | Path, mask_dir: str | Path) -> tuple[list[s
     if missing:
         raise ValueError(
             f"{len(missing)} image(s) have no mask file in {str(mask_dir)!r} (expected the "
-            f"image's name, or name + '_mask', '-mask' or '_masks', with an image suffix). Received: images "
-            f"without masks {missing[:5]}"
+            f"image's name, or name + '_mask', '-mask' or '_masks', with an image suffix). "
+            f"Received: images without masks {missing[:5]}"
         )
     return [str(p) for p in images], [str(p) for p in masks]
 
