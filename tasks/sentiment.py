@@ -37,6 +37,11 @@ class SentimentTask(ClassificationTask):
         learns what to make of words it has never seen.
     weight_decay : float
         AdamW's decoupled weight decay.
+    sam_rho : float
+        Sharpness-aware minimisation (Foret et al. 2021; see
+        :class:`toolkit.training.sharpness.SharpnessAwareModel`): each step takes its
+        gradient at weights moved ``sam_rho`` up the loss, so training settles where
+        the loss is flat. ``0`` turns it off (half the time per step).
     max_tokens : int
         Vocabulary size.
     max_length : int or None
@@ -89,6 +94,7 @@ class SentimentTask(ClassificationTask):
         dropout: float = 0.4,
         token_dropout: float = 0.1,
         weight_decay: float = 1e-2,
+        sam_rho: float = 0.0,
         max_tokens: int = 20000,
         max_length: int | None = None,
         embeddings: str | None = None,
@@ -116,6 +122,7 @@ class SentimentTask(ClassificationTask):
         self.dropout = dropout
         self.token_dropout = token_dropout
         self.weight_decay = weight_decay
+        self.sam_rho = sam_rho
         self.max_tokens = max_tokens
         self.max_length = max_length
         self.embeddings = embeddings

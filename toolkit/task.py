@@ -439,6 +439,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         steps_per_execution = self._check_positive_int(
             "steps_per_execution", getattr(self, "steps_per_execution", 1))
         weight_decay = self._check_non_negative_float("weight_decay", self.weight_decay)
+        sam_rho = self._check_non_negative_float("sam_rho", getattr(self, "sam_rho", 0.0))
         inputs, targets = self._encode(train)
         check_finite(inputs, "inputs")
         check_finite(targets, "targets")
@@ -468,6 +469,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 jit_compile=getattr(self, "jit_compile", "auto"),
                 steps_per_execution=steps_per_execution,
                 checkpoint_dir=getattr(self, "checkpoint_dir", None),
+                sam_rho=sam_rho,
             )
 
     @staticmethod

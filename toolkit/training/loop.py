@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from toolkit.training.optimizers import DEFAULT_WEIGHT_DECAY, make_optimizer
 from toolkit.training.schedules import make_schedule
+from toolkit.training.sharpness import SharpnessAwareModel
 
 #: Gradient-norm clip for recurrent backbones.
 CLIPNORM = 1.0
@@ -62,6 +63,7 @@ def run_stages(
     jit_compile: bool | str = "auto",
     steps_per_execution: int = 1,
     checkpoint_dir: str | Path | None = None,
+    sam_rho: float = 0.0,
 ) -> dict:
     """Run each stage (prepare, recompile, fit) and return the joined history.
 
@@ -75,7 +77,12 @@ def run_stages(
     killed mid-training and started again with the same arguments skips finished
     stages and resumes the current one at its last completed epoch; the best model so
     far is kept as ``checkpoint_dir/best.keras`` (``keras.callbacks.ModelCheckpoint``).
+
+    With ``sam_rho > 0`` every step is sharpness-aware (:class:`SharpnessAwareModel`,
+    which shares ``model``'s layers, so ``model`` ends up trained).
     """
+    trainer = SharpnessAwareModel(model.inputs, model.outputs, rho=sam_rho, name=model.name) \
+        if sam_rho else model
     steps_per_epoch = max(int(train.cardinality().numpy()), 1)
     history: dict[str, list] = {}
     for index, stage in enumerate(stages):
@@ -89,7 +96,7 @@ def run_stages(
                 print(f"[toolkit] stage '{stage.name}' already finished in {checkpoint_dir}; skipped")
             continue
         # Changing `trainable` only takes effect after compiling again.
-        model.compile(
+        trainer.compile(
             optimizer=make_optimizer(
                 make_schedule(schedule, stage.learning_rate, stage.epochs * steps_per_epoch),
                 clipnorm=clipnorm,
@@ -106,7 +113,7 @@ def run_stages(
         stage_callbacks = _callbacks(validation, early_stopping, callbacks)
         if done is not None:
             stage_callbacks += _checkpoint_callbacks(checkpoint_dir, index, stage, validation)
-        result = model.fit(
+        result = trainer.fit(
             train,
             validation_data=validation,
             epochs=stage.epochs,
