@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from toolkit.training.optimizers import DEFAULT_WEIGHT_DECAY, make_optimizer
 from toolkit.training.schedules import make_schedule
+from toolkit.training.replicas import ReplicaSafeModel
 from toolkit.training.sharpness import SharpnessAwareModel
 
 #: Gradient-norm clip for recurrent backbones.
@@ -78,11 +79,11 @@ def run_stages(
     stages and resumes the current one at its last completed epoch; the best model so
     far is kept as ``checkpoint_dir/best.keras`` (``keras.callbacks.ModelCheckpoint``).
 
-    With ``sam_rho > 0`` every step is sharpness-aware (:class:`SharpnessAwareModel`,
-    which shares ``model``'s layers, so ``model`` ends up trained).
+    With ``sam_rho > 0`` every step is sharpness-aware (:class:`SharpnessAwareModel`);
+    under a multi-replica strategy the fit goes through :class:`ReplicaSafeModel`. Both
+    share ``model``'s layers, so ``model`` ends up trained.
     """
-    trainer = SharpnessAwareModel(model.inputs, model.outputs, rho=sam_rho, name=model.name) \
-        if sam_rho else model
+    trainer = _training_model(model, sam_rho)
     steps_per_epoch = max(int(train.cardinality().numpy()), 1)
     history: dict[str, list] = {}
     for index, stage in enumerate(stages):
@@ -128,6 +129,14 @@ def run_stages(
             done.write_text(json.dumps(stage_history), encoding="utf-8")
         history = merge_histories(history, stage_history)
     return history
+
+
+def _training_model(model: keras.Model, sam_rho: float) -> keras.Model:
+    if sam_rho:
+        return SharpnessAwareModel(model.inputs, model.outputs, rho=sam_rho, name=model.name)
+    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        return ReplicaSafeModel(model.inputs, model.outputs, name=model.name)
+    return model
 
 
 def _stage_marker(checkpoint_dir, index: int, stage: Stage) -> Path:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from toolkit.training.replicas import ReplicaSafeModel
+
 
 @keras.saving.register_keras_serializable(package="toolkit")
-class SharpnessAwareModel(keras.Model):
+class SharpnessAwareModel(ReplicaSafeModel):
     """A functional model whose ``fit`` takes sharpness-aware steps.
 
     Built from another model's inputs and outputs, it shares that model's layers, so

@@ -175,6 +175,32 @@ def test_mirrored_over_two_logical_cpus_matches_one_device(tmp_path):
     assert abs(single - mirrored) <= 0.05
 
 
+
+def test_mirrored_fits_batches_that_split_unevenly_across_replicas(tmp_path):
+    # Keras reads the shapes of the first batch by summing its per-replica parts, which
+    # failed (AddN shape error) for an odd batch_size, a validation set smaller than a
+    # batch (15 texts here), and small length-bucketed batches.
+    body = """
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from toolkit.data.samples import load_sentiment_sample
+    texts, labels = load_sentiment_sample(200)
+    result = {}
+    for batch_size in (15, 16):
+        task = Task("sentiment", epochs=3, batch_size=batch_size, learning_rate=5e-3,
+                    seed=0, verbose=0, distribute="mirrored").fit(texts[:150], labels[:150])
+        result[batch_size] = [task.score(texts[150:], labels[150:]),
+                              len(task.history_["val_loss"]),
+                              type(task.model_).__name__]
+    print(json.dumps(result))
+    """
+    result = _last_json(_run_script(body, tmp_path))
+    for score, validated_epochs, model_class in result.values():
+        assert score > 0.75 and validated_epochs == 3
+        assert model_class == "Functional"  # the saved model stays a plain one
+
 def _free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
