@@ -1,1 +1,2 @@
-"""Compile/fit defaults, schedules, the LR finder, fine-tuning stages and seeding."""
+"""Compile/fit defaults, schedules, the LR finder, fine-tuning stages, seeding, sharpness-aware
+steps and fitting under several replicas."""
