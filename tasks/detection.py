@@ -394,10 +394,7 @@ class DetectionTask(Task):
 
     def _check_thresholds(self) -> None:
         for name in ("score_threshold", "iou_threshold"):
-            value = getattr(self, name)
-            if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-                    or not 0 <= value <= 1):
-                raise ValueError(f"{name} must be a number in [0, 1]. Received: {name}={value!r}")
+            self._check_fraction(name, getattr(self, name), one_allowed=True)
 
     def _detections(self, examples: Examples, outputs, *, model_pixels: bool = False) -> list[dict]:
         self._check_thresholds()

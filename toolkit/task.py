@@ -487,11 +487,13 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         return float(value)
 
     @staticmethod
-    def _check_fraction(name: str, value: Any) -> float:
-        """A rate such as dropout: a number in [0, 1)."""
+    def _check_fraction(name: str, value: Any, *, one_allowed: bool = False) -> float:
+        """A rate such as dropout: a number in [0, 1) (in [0, 1] with ``one_allowed``,
+        for a threshold)."""
         if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-                or not 0 <= value < 1):
-            raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
+                or not (0 <= value <= 1 if one_allowed else 0 <= value < 1)):
+            interval = "[0, 1]" if one_allowed else "[0, 1)"
+            raise ValueError(f"{name} must be a number in {interval}. Received: {name}={value!r}")
         return float(value)
 
     @staticmethod
