@@ -62,7 +62,9 @@ class SpeechTask(ClassificationTask):
         Seconds every clip is padded (with silence) or cut to. ``None`` (auto): in
         classify mode, the 99th percentile of the training clips (rounded up to 0.1 s);
         in transcribe mode, no fixed length (batches of similar length, cut to their
-        longest).
+        longest). Never below what the backbone's pooling needs (8 spectrogram
+        frames, 0.1 s at 8 kHz, for ``cnn``): auto rounds up to it, a shorter
+        explicit ``duration`` is an error.
     features : "log_mel" or "mfcc"
         Log-mel spectrogram (``num_mel_bins``), or its first ``num_mfcc`` DCT
         coefficients.
@@ -219,6 +221,13 @@ class SpeechTask(ClassificationTask):
                 and self.duration > 0)):
             raise ValueError("duration must be a positive number of seconds or None (auto). "
                              f"Received: duration={self.duration!r}")
+        bins_name = "num_mfcc" if self.features == "mfcc" else "num_mel_bins"
+        bins = getattr(self, bins_name)
+        min_bins = self._spec().extra.get("min_shape", (1, 1))[1]
+        if bins < min_bins:
+            raise ValueError(f"backbone {self._backbone_name()!r} pools its input {min_bins}-fold "
+                             f"in frequency, so {bins_name} must be at least {min_bins}. "
+                             f"Received: {bins_name}={bins}")
 
     # --------------------------------------------------------------- input
 
@@ -265,12 +274,25 @@ class SpeechTask(ClassificationTask):
             self.num_samples_ = int(round(math.ceil(seconds * 10) / 10 * self.sample_rate_))
         else:
             self.num_samples_ = None
-        self.num_samples_ = None if self.num_samples_ is None else max(self.num_samples_,
-                                                                       self._fft_length())
+        if self.num_samples_ is not None:
+            self.num_samples_ = self._check_clip_length(self.num_samples_)
         if self._transcribing():
             self._fit_vocabulary(examples)
         else:
             self._fit_labels(examples)
+
+    def _check_clip_length(self, samples: int) -> int:
+        """The fixed clip length: ``samples``, raised to the fewest the backbone's pooling
+        accepts when chosen automatically; too few for an explicit ``duration`` is an error."""
+        min_frames = self._spec().extra.get("min_shape", (1, 1))[0]
+        minimum = self._fft_length() + (min_frames - 1) * self._frame_step()
+        if samples < minimum and self.duration is not None:
+            raise ValueError(
+                f"duration={self.duration!r} s is too short for backbone "
+                f"{self._backbone_name()!r}, which needs at least {min_frames} spectrogram "
+                f"frames: duration >= {minimum / self.sample_rate_:.3f} s at "
+                f"{self.sample_rate_} Hz.")
+        return max(samples, minimum)
 
     def _fit_vocabulary(self, examples: Examples) -> None:
         vocabulary = self.vocabulary

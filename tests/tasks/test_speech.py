@@ -136,7 +136,22 @@ def test_bad_parameters_name_the_argument(tone_files):
             Task("speech", **{**FAST, **params}).fit(paths[:6], labels[:6])
     with pytest.raises(ValueError, match="sample_rate"):
         Task("speech", epochs=1).fit([np.zeros(800)] * 4, ["a", "b"] * 2)
+    # Sizes the backbone's pooling would shrink below one step (Keras would fail deep inside).
+    for params, match in [({"duration": 0.05}, r"duration=0.05 s is too short .* 'cnn'.* >= 0.102 s"),
+                          ({"backbone": "crnn", "duration": 0.05}, "at least 4 spectrogram frames"),
+                          ({"num_mel_bins": 4}, "num_mel_bins must be at least 8"),
+                          ({"features": "mfcc", "num_mfcc": 5}, "num_mfcc must be at least 8")]:
+        with pytest.raises(ValueError, match=match):
+            Task("speech", **{**FAST, **params}).fit(paths[:6], labels[:6])
     assert clone(Task("speech", mode="transcribe")).get_params()["mode"] == "transcribe"
+
+
+def test_automatic_duration_pads_very_short_clips_to_what_the_backbone_needs():
+    rng = np.random.default_rng(3)
+    clips = [rng.standard_normal(300).astype("float32") for _ in range(6)]   # 37 ms each
+    task = Task("speech", **{**FAST, "epochs": 1}).fit(clips, ["a", "b"] * 3)
+    assert task.num_samples_ == 256 + 7 * 80   # one 32 ms window plus 7 hops: 8 frames
+    assert task.predict(clips[:2]).shape == (2,)
 
 
 def test_new_label_set_reuses_features_and_backbone(fitted, tmp_path):

@@ -7,9 +7,10 @@ Every builder takes ``input_shape=(frames, bins)`` (``frames`` may be ``None`` w
 - ``return_sequences=True`` (CTC transcription): ``(batch, frames // time_reduction,
   features)``, one vector per (pooled) frame.
 
-``extra["time_reduction"]`` says how much the time axis shrinks, and
-``extra["layer_groups"]`` the layer-name prefixes (bottom to top) the fine-tuning
-schedule unfreezes.
+``extra["time_reduction"]`` says how much the time axis shrinks,
+``extra["min_shape"]`` the smallest ``(frames, bins)`` spectrogram the model's pooling
+accepts (the task checks it before building), and ``extra["layer_groups"]`` the
+layer-name prefixes (bottom to top) the fine-tuning schedule unfreezes.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _frames_to_sequence(x, name: str):
 @register_backbone(
     "cnn", kind="audio",
     description="2-D CNN over the spectrogram (3 conv blocks, flattened: keeps where in time)",
-    extra={"time_reduction": 2, "layer_groups": ["block1", "block2", "block3", "dense"]},
+    extra={"time_reduction": 2, "min_shape": (8, 8),
+           "layer_groups": ["block1", "block2", "block3", "dense"]},
 )
 def build_audio_cnn(input_shape, return_sequences: bool = False, filters: int = 32,
                     units: int = 128, dropout: float = 0.25) -> keras.Model:
@@ -64,7 +66,7 @@ def build_audio_cnn(input_shape, return_sequences: bool = False, filters: int = 
 @register_backbone(
     "ds_cnn", kind="audio",
     description="depthwise-separable CNN (Zhang et al. 2017, 'Hello Edge'), small and fast",
-    extra={"time_reduction": 2,
+    extra={"time_reduction": 2, "min_shape": (1, 1),
            "layer_groups": ["stem", "ds1", "ds2", "ds3", "ds4"]},
 )
 def build_ds_cnn(input_shape, return_sequences: bool = False, filters: int = 64,
@@ -101,7 +103,8 @@ def build_ds_cnn(input_shape, return_sequences: bool = False, filters: int = 64,
 @register_backbone(
     "crnn", kind="audio", recurrent=True,
     description="convolutions then a bidirectional GRU (CRNN); the default for transcription",
-    extra={"time_reduction": 4, "layer_groups": ["block1", "block2", "rnn"]},
+    extra={"time_reduction": 4, "min_shape": (4, 4),
+           "layer_groups": ["block1", "block2", "rnn"]},
 )
 def build_crnn(input_shape, return_sequences: bool = False, filters: int = 16,
                units: int = 64, layers: int = 2, dropout: float = 0.25) -> keras.Model:
