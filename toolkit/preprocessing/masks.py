@@ -157,6 +157,12 @@ def check_mask(mask, image_shape: tuple[int, ...], num_classes: int | None = Non
             f"Each mask must have its image's height and width. Received: {name} with "
             f"shape={array.shape[:2]} for an image of shape={tuple(image_shape[:2])}"
         )
+    limits = np.iinfo("int32")
+    if array.size and (array.min() < limits.min or array.max() > limits.max):
+        raise ValueError(
+            f"Class ids must fit in int32 ([{limits.min}, {limits.max}]). Received: {name} "
+            f"with ids from {array.min()} to {array.max()}"
+        )
     array = array.astype("int32")
     valid = array if ignore_index is None else array[array != ignore_index]
     if valid.size and valid.min() < 0:

@@ -51,6 +51,8 @@ def test_instances_collapse_to_one_class():
     (np.full((4, 4), -1), ">= 0"),
     (np.full((4, 4), 0.5), "integer"),
     (np.zeros((2, 4, 4), int), "2-D"),
+    (np.full((4, 4), 2**32 + 1), "fit in int32"),   # would wrap to the valid id 1
+    (np.full((4, 4), np.inf), "fit in int32"),
 ])
 def test_bad_masks_are_named(mask, match):
     with pytest.raises(ValueError, match=match):
