@@ -360,15 +360,16 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed,
                 lengths=self._sequence_lengths(inputs),
             )
-            result = find_learning_rate(
-                model,
-                dataset,
-                loss=self._loss(),
-                min_lr=min_lr,
-                max_lr=max_lr,
-                steps=steps,
-                clipnorm=loop.CLIPNORM if self._recurrent() else None,
-            )
+            with self._strategy().scope():
+                result = find_learning_rate(
+                    model,
+                    dataset,
+                    loss=self._loss(),
+                    min_lr=min_lr,
+                    max_lr=max_lr,
+                    steps=steps,
+                    clipnorm=loop.CLIPNORM if self._recurrent() else None,
+                )
         finally:  # the test must not change what the task has learned
             for name in [name for name in vars(self) if name.endswith("_")]:
                 delattr(self, name)

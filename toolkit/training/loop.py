@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from toolkit.training.optimizers import DEFAULT_WEIGHT_DECAY, make_optimizer
 from toolkit.training.schedules import make_schedule
-from toolkit.training.replicas import ReplicaSafeModel
+from toolkit.training.replicas import replica_safe
 from toolkit.training.sharpness import SharpnessAwareModel
 
 #: Gradient-norm clip for recurrent backbones.
@@ -134,9 +134,7 @@ def run_stages(
 def _training_model(model: keras.Model, sam_rho: float) -> keras.Model:
     if sam_rho:
         return SharpnessAwareModel(model.inputs, model.outputs, rho=sam_rho, name=model.name)
-    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-        return ReplicaSafeModel(model.inputs, model.outputs, name=model.name)
-    return model
+    return replica_safe(model)
 
 
 def _stage_marker(checkpoint_dir, index: int, stage: Stage) -> Path:

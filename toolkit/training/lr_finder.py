@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from toolkit.training.optimizers import make_optimizer
+from toolkit.training.replicas import replica_safe
 
 
 @dataclass
@@ -74,7 +75,8 @@ def find_learning_rate(
 ) -> LRFinderResult:
     """Train ``model`` for up to ``steps`` batches at exponentially growing rates.
 
-    The model's weights are restored afterwards.
+    The model's weights are restored afterwards. Under a multi-replica strategy, call
+    it inside the strategy's scope (it trains through :func:`replica_safe`).
     """
     if not 0 < min_lr < max_lr:
         raise ValueError(
@@ -82,10 +84,11 @@ def find_learning_rate(
         )
     rates = np.geomspace(min_lr, max_lr, steps)
     weights = model.get_weights()
-    model.compile(optimizer=make_optimizer(min_lr, clipnorm=clipnorm), loss=loss)
+    trainer = replica_safe(model)
+    trainer.compile(optimizer=make_optimizer(min_lr, clipnorm=clipnorm), loss=loss)
     batches = max(int(dataset.cardinality().numpy()), 1)
     probe = _RangeTest(rates)
-    model.fit(dataset.repeat(), steps_per_epoch=batches, epochs=int(np.ceil(steps / batches)),
+    trainer.fit(dataset.repeat(), steps_per_epoch=batches, epochs=int(np.ceil(steps / batches)),
               callbacks=[probe], shuffle=False, verbose=0)
     model.set_weights(weights)
     losses = np.asarray(probe.losses)

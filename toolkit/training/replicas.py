@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 
 @keras.saving.register_keras_serializable(package="toolkit")
@@ -33,3 +34,19 @@ class ReplicaSafeModel(keras.Model):
         if adapter is not None and data_batch is None:
             iterator, data_batch = None, adapter.get_tf_dataset().element_spec
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+
+def replica_safe(model: keras.Model) -> keras.Model:
+    """``model`` itself on one replica; a :class:`ReplicaSafeModel` sharing its layers
+    under a strategy with several (call it inside the strategy's scope).
+
+    Examples
+    --------
+    >>> inputs = keras.Input((3,))
+    >>> plain = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    >>> replica_safe(plain) is plain
+    True
+    """
+    if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        return ReplicaSafeModel(model.inputs, model.outputs, name=model.name)
+    return model

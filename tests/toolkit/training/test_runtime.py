@@ -179,7 +179,7 @@ def test_mirrored_over_two_logical_cpus_matches_one_device(tmp_path):
 def test_mirrored_fits_batches_that_split_unevenly_across_replicas(tmp_path):
     # Keras reads the shapes of the first batch by summing its per-replica parts, which
     # failed (AddN shape error) for an odd batch_size, a validation set smaller than a
-    # batch (15 texts here), and small length-bucketed batches.
+    # batch (15 texts here), and small length-bucketed batches, in fit and in lr_find.
     body = """
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -196,9 +196,15 @@ def test_mirrored_fits_batches_that_split_unevenly_across_replicas(tmp_path):
         result[batch_size] = [task.score(texts[150:], labels[150:]),
                               len(task.history_["val_loss"]),
                               type(task.model_).__name__]
+    # The learning-rate range test trains through the same path.
+    found = Task("sentiment", batch_size=15, seed=0, verbose=0,
+                 distribute="mirrored").lr_find(texts[:150], labels[:150], steps=20)
+    result["lr_find"] = [len(found.losses), found.suggestion]
     print(json.dumps(result))
     """
     result = _last_json(_run_script(body, tmp_path))
+    steps, suggestion = result.pop("lr_find")
+    assert steps == 20 and 1e-6 < suggestion < 1.0
     for score, validated_epochs, model_class in result.values():
         assert score > 0.75 and validated_epochs == 3
         assert model_class == "Functional"  # the saved model stays a plain one
