@@ -178,6 +178,16 @@ def test_unknown_settings_are_named(ner_data):
         Task("ner").predict_entities("Alice")
 
 
+def test_crf_model_tells_keras_it_cannot_be_xla_compiled(ner_data):
+    # The CRF loss loops over a variable length, which XLA fails to compile. Keras's
+    # jit_compile="auto" turns XLA on for GPUs; True is what "auto" means there.
+    sentences, tags = ner_data
+    with pytest.warns(UserWarning, match="jit_compile"):
+        task = Task("ner", **{**FAST_NER, "jit_compile": True}).fit(sentences[:8], tags[:8])
+    assert task.model_.jit_compile is False
+    assert len(task.predict(sentences[:2])) == 2
+
+
 @pytest.mark.slow
 def test_conll2003_slice_reaches_a_quality_floor(data_dir):
     from toolkit.data.conll import read_conll

@@ -52,6 +52,12 @@ def tagging_loss(head: str):
 class CRF(keras.layers.Layer):
     """Linear-chain CRF parameters: transitions ``[i, j]`` (tag i then j), start and end.
 
+    The loss runs the forward algorithm as a loop over a batch's (variable) length,
+    which XLA cannot compile (TensorFlow 2.21: ``tf2xla conversion failed`` on the
+    loop's gradient accumulators). The layer says so (``supports_jit = False``), so
+    Keras's ``jit_compile="auto"`` leaves XLA off on GPUs too, and ``jit_compile=True``
+    falls back to ``False`` with Keras's warning.
+
     Parameters
     ----------
     num_tags : int
@@ -61,6 +67,7 @@ class CRF(keras.layers.Layer):
     def __init__(self, num_tags: int, **kwargs):
         super().__init__(**kwargs)
         self.num_tags = num_tags
+        self.supports_jit = False
 
     def build(self, input_shape):
         init = keras.initializers.RandomUniform(-0.1, 0.1)
