@@ -26,6 +26,7 @@ from toolkit.heads.detection import (
     non_max_suppression,
 )
 from toolkit.preprocessing.boxes import (
+    BOX_FORMATS,
     BadAnnotations,
     augment_with_boxes,
     box_augmentation_layers,
@@ -43,7 +44,7 @@ from toolkit.preprocessing.image import (
 )
 from toolkit.preprocessing.labels import check_labels
 from toolkit.task import Task, register_task
-from toolkit.training.fine_tuning import fine_tuning_stages
+from toolkit.training.fine_tuning import FINE_TUNING_MODES, fine_tuning_stages
 
 AUTO_LR = 2e-3
 #: Images drawn by ``evaluate``'s report figure.
@@ -209,9 +210,13 @@ class DetectionTask(Task):
         return (int(size[0]), int(size[1]))
 
     def _known_classes(self):
-        if self.classes is not None:
-            return list(self.classes)
-        return getattr(self, "classes_", None)
+        if self.classes is None:
+            return getattr(self, "classes_", None)
+        if isinstance(self.classes, (str, bytes)) or not isinstance(
+                self.classes, (list, tuple, np.ndarray)) or len(self.classes) == 0:
+            raise TypeError("classes must be None (learned from the boxes) or a non-empty list "
+                            f"of class names. Received: classes={self.classes!r}")
+        return list(self.classes)
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
         """Images (and, for training, their boxes) as :class:`Examples`.
@@ -219,6 +224,7 @@ class DetectionTask(Task):
         ``x`` holds ``{"image": uint8 at image_size, "size": (h, w) of the input}``;
         ``y`` holds ``{"boxes": xyxy in the input's pixels, "labels": names}``.
         """
+        self._check_settings(choices={"box_format": BOX_FORMATS})
         records = self._records(X, y)
         if training and any(record.boxes is None for record in records):
             raise ValueError("Boxes are required for training and evaluation: pass "
@@ -297,6 +303,7 @@ class DetectionTask(Task):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         self._check_thresholds()
+        self._check_settings(choices={"fine_tuning": FINE_TUNING_MODES})
         if self.classes is not None and len(set(self.classes)) < len(self.classes):
             raise ValueError(f"classes names a class twice. Received: classes={self.classes!r}")
         labels = sorted({label for target in examples.y for label in target["labels"]}, key=str)

@@ -25,7 +25,7 @@ from toolkit.preprocessing.image import (
     read_image_folder,
 )
 from toolkit.task import register_task
-from toolkit.training.fine_tuning import fine_tuning_stages
+from toolkit.training.fine_tuning import FINE_TUNING_MODES, fine_tuning_stages
 
 
 AUTO_LR_SCRATCH, AUTO_LR_PRETRAINED = 2e-3, 1e-2
@@ -177,6 +177,7 @@ class ImageClassificationTask(ClassificationTask):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         spec = self._spec()
+        self._check_settings(fractions=("dropout",), choices={"fine_tuning": FINE_TUNING_MODES})
         self._fit_labels(examples)
         height, width = examples.x.shape[1:3]
         if self.image_size is not None:

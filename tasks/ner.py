@@ -189,6 +189,9 @@ class NERTask(Task):
         get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
         if self.head not in ("crf", "softmax"):
             raise ValueError(f"head must be one of ('crf', 'softmax'). Received: head={self.head!r}")
+        self._check_settings(
+            positive_ints=("embedding_dim", "char_embedding_dim", "char_filters", "units"),
+            fractions=("dropout", "token_dropout"))
         if self.max_words is not None:
             self._check_positive_int("max_words", self.max_words)
         self._fit_tags(examples)

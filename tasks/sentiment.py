@@ -153,12 +153,10 @@ class SentimentTask(ClassificationTask):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
-        for name in ("embedding_dim", "units", "max_tokens"):
-            self._check_positive_int(name, getattr(self, name))
+        self._check_settings(positive_ints=("embedding_dim", "units", "max_tokens"),
+                             fractions=("dropout", "token_dropout"))
         if self.max_length is not None:
             self._check_positive_int("max_length", self.max_length)
-        for name in ("dropout", "token_dropout"):
-            self._check_fraction(name, getattr(self, name))
         self._fit_labels(examples)
         self.vectorizer_ = TextVectorizer(self.max_tokens, self.max_length).fit(examples.x)
 

@@ -441,6 +441,15 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             "steps_per_execution", getattr(self, "steps_per_execution", 1))
         weight_decay = self._check_non_negative_float("weight_decay", self.weight_decay)
         sam_rho = self._check_non_negative_float("sam_rho", getattr(self, "sam_rho", 0.0))
+        early_stopping = self.early_stopping
+        if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(
+                early_stopping, (int, np.integer)) or early_stopping < 0):
+            raise ValueError("early_stopping must be None (off) or a number of epochs >= 0. "
+                             f"Received: early_stopping={early_stopping!r}")
+        jit_compile = getattr(self, "jit_compile", "auto")
+        if not (jit_compile is True or jit_compile is False or jit_compile == "auto"):
+            raise ValueError("jit_compile must be True, False or 'auto'. "
+                             f"Received: jit_compile={jit_compile!r}")
         inputs, targets = self._encode(train)
         check_finite(inputs, "inputs")
         check_finite(targets, "targets")
@@ -464,14 +473,28 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 schedule=self.schedule,
                 weight_decay=weight_decay,
                 clipnorm=loop.CLIPNORM if self._recurrent() else None,
-                early_stopping=self.early_stopping,
+                early_stopping=early_stopping,
                 callbacks=self.callbacks,
                 verbose=self.verbose,
-                jit_compile=getattr(self, "jit_compile", "auto"),
+                jit_compile=jit_compile,
                 steps_per_execution=steps_per_execution,
                 checkpoint_dir=getattr(self, "checkpoint_dir", None),
                 sam_rho=sam_rho,
             )
+
+    def _check_settings(self, *, positive_ints: tuple = (), fractions: tuple = (),
+                        choices: dict | None = None) -> None:
+        """Check the named parameters: sizes are positive integers, rates in [0, 1),
+        and each of ``choices`` (``{name: valid values}``) one of its values."""
+        for name in positive_ints:
+            self._check_positive_int(name, getattr(self, name))
+        for name in fractions:
+            self._check_fraction(name, getattr(self, name))
+        for name, valid in (choices or {}).items():
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in valid:
+                raise ValueError(f"{name} must be one of {tuple(valid)}. "
+                                 f"Received: {name}={value!r}")
 
     @staticmethod
     def _check_positive_int(name: str, value: Any) -> int:

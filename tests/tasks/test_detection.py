@@ -124,7 +124,8 @@ def test_relative_box_format_is_converted():
 
 @pytest.mark.parametrize("params, match", [
     ({"image_size": 4}, "image_size"),
-    ({"box_format": "xyzw"}, "source='xyzw'"),
+    ({"box_format": "xyzw"}, "box_format='xyzw'"),
+    ({"fine_tuning": "most"}, "fine_tuning='most'"),
     ({"on_bad_annotation": "ignore"}, "on_bad_annotation='ignore'"),
     ({"augment": "heavy", "augment_copies": 1}, "augment='heavy'"),
     ({"backbone": "bilstm"}, "backbone='bilstm'"),
@@ -136,6 +137,13 @@ def test_bad_parameters_name_themselves(params, match):
     images, targets = _squares(2)
     with pytest.raises(ValueError, match=match):
         Task("detection", **{**FAST, **params}).fit(images, targets)
+
+
+@pytest.mark.parametrize("classes", ["square", 3, []])
+def test_classes_must_be_a_list_of_names(classes):
+    images, targets = _squares(2)
+    with pytest.raises(TypeError, match="classes must be None .* or a non-empty list"):
+        Task("detection", **FAST, classes=classes).fit(images, targets)
 
 
 def test_inputs_errors():

@@ -33,6 +33,13 @@ def test_a_single_image_is_not_read_as_a_batch_of_rows(tiny_images, fast_image_p
     assert task.predict(one[None]).shape == (1,)
 
 
+@pytest.mark.parametrize("params, match", [({"dropout": 1.5}, "dropout"),
+                                           ({"fine_tuning": "partial"}, "fine_tuning")])
+def test_bad_parameters_are_named(params, match, tiny_images, fast_image_params):
+    with pytest.raises(ValueError, match=match):
+        Task("image_classification", **{**fast_image_params, **params}).fit(*tiny_images)
+
+
 @pytest.mark.parametrize("image_size", [-5, 0, (32, 0), "32"])
 def test_bad_image_size_is_named(image_size, tiny_images, fast_image_params):
     with pytest.raises(ValueError, match="image_size"):

@@ -174,6 +174,12 @@ def test_unknown_settings_are_named(ner_data):
         Task("ner", tag_scheme="bilou").fit(sentences[:4], tags[:4])
     with pytest.raises(ValueError, match="max_words"):
         Task("ner", max_words=0).fit(sentences[:4], tags[:4])
+    for params, match in [({"char_filters": 0}, "char_filters"),
+                          ({"char_embedding_dim": 1.5}, "char_embedding_dim"),
+                          ({"embedding_dim": -1}, "embedding_dim"),
+                          ({"dropout": 1.5}, r"dropout must be a number in \[0, 1\)")]:
+        with pytest.raises(ValueError, match=match):
+            Task("ner", **params).fit(sentences[:4], tags[:4])
     with pytest.raises(TypeError, match="list of strings"):
         Task("ner").predict_entities("Alice")
 

@@ -37,9 +37,14 @@ def test_bad_parameters_are_named(tiny_texts, fast_text_params):
                           ({"token_dropout": -0.1}, "token_dropout"),
                           ({"max_length": 0}, "max_length"),
                           ({"weight_decay": -1}, "weight_decay"),
-                          ({"steps_per_execution": 0}, "steps_per_execution")]:
+                          ({"steps_per_execution": 0}, "steps_per_execution"),
+                          ({"backbone": ["cnn"]}, r"backbone=\['cnn'\]"),
+                          ({"early_stopping": -1}, "early_stopping"),
+                          ({"jit_compile": "yes"}, "jit_compile")]:
         with pytest.raises(ValueError, match=match):
             Task("sentiment", **{**fast_text_params, **params}).fit(*tiny_texts)
+    with pytest.raises(TypeError, match="embeddings must be the path"):
+        Task("sentiment", **fast_text_params, embeddings=300).fit(*tiny_texts)
 
 
 def test_bad_prediction_input_is_named(tiny_texts, fast_text_params):

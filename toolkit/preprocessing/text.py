@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Set as AbstractSet
 from pathlib import Path
 
@@ -160,6 +161,9 @@ def load_word_vectors(path: str | Path, vocabulary: list[str], dim: int) -> tupl
         ``(len(vocabulary), dim)`` float32 matrix (rows of words not in the file are
         small random vectors, row 0 is zero) and how many words were found.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError("embeddings must be the path of a GloVe-format text file, or None. "
+                        f"Received: embeddings={path!r}")
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"Embeddings file not found. Received: embeddings={str(path)!r}")
