@@ -400,15 +400,17 @@ class DetectionTask(Task):
         return self._detections(examples, self._outputs(examples))
 
     def _check_thresholds(self) -> None:
+        """The settings of prediction, checked at fit too so that a bad one fails early."""
         for name in ("score_threshold", "iou_threshold"):
             self._check_fraction(name, getattr(self, name), one_allowed=True)
+        self._check_positive_int("max_detections", self.max_detections)
 
     def _detections(self, examples: Examples, outputs, *, model_pixels: bool = False) -> list[dict]:
         self._check_thresholds()
         boxes, scores = decode_outputs(outputs, self.levels_, self.image_size_, len(self.classes_))
         found = non_max_suppression(
             boxes, scores, iou_threshold=self.iou_threshold, score_threshold=self.score_threshold,
-            max_detections=self._check_positive_int("max_detections", self.max_detections),
+            max_detections=int(self.max_detections),
             image_size=self.image_size_)
         classes = np.asarray(self.classes_, dtype=object)
         for item, detection in zip(examples.x, found):

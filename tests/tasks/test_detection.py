@@ -131,6 +131,7 @@ def test_relative_box_format_is_converted():
     ({"backbone": "bilstm"}, "backbone='bilstm'"),
     ({"iou_threshold": -1}, "iou_threshold"),
     ({"score_threshold": "a"}, "score_threshold"),
+    ({"max_detections": 0}, "max_detections"),
     ({"classes": ["square", "square"]}, "twice"),
 ])
 def test_bad_parameters_name_themselves(params, match):
