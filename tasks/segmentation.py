@@ -36,7 +36,7 @@ from toolkit.preprocessing.image import (
 )
 from toolkit.preprocessing.masks import check_mask, collapse_instances, read_mask, resize_mask
 from toolkit.task import Task, register_task
-from toolkit.training.fine_tuning import fine_tuning_stages
+from toolkit.training.fine_tuning import FINE_TUNING_MODES, fine_tuning_stages
 
 AUGMENTATIONS = (None, "flip")
 AUTO_LEARNING_RATE = 3e-3
@@ -237,8 +237,7 @@ class SegmentationTask(Task):
         self.class_names_ = [str(name) for name in names]
 
     def _check_params(self) -> None:
-        if self.decoder not in DECODERS:
-            raise ValueError(f"decoder must be one of {DECODERS}. Received: decoder={self.decoder!r}")
+        self._check_settings(choices={"decoder": DECODERS, "fine_tuning": FINE_TUNING_MODES})
         if self.augment not in AUGMENTATIONS:
             raise ValueError(
                 f"augment must be one of {AUGMENTATIONS}. Received: augment={self.augment!r}")

@@ -93,7 +93,8 @@ def test_bad_masks_give_clear_errors(tmp_path):
     for params, match in [({"class_names": "abc"}, "class_names"),
                           ({"ignore_index": "x"}, "ignore_index"),
                           ({"dice_weight": float("nan")}, "dice_weight"),
-                          ({"image_size": -5}, "image_size")]:
+                          ({"image_size": -5}, "image_size"),
+                          ({"fine_tuning": "all"}, "fine_tuning must be one of")]:
         with pytest.raises(ValueError, match=match):
             Task("segmentation", **{**FAST, **params}).fit(images, masks)
     with pytest.raises(ValueError, match="Masks are required"):
