@@ -174,6 +174,7 @@ class SegmentationTask(Task):
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
         """Images (and masks) at their own sizes: ``x``/``y`` are lists of arrays."""
+        self._check_params()  # masks are checked against num_classes and ignore_index
         images, masks = _read_pairs(X, y, training=training)
         channels = getattr(self, "channels_", None)
         images = [_read_image(image, channels) if isinstance(image, (str, Path))
@@ -248,6 +249,9 @@ class SegmentationTask(Task):
                 f"num_classes must be an int >= 2 (background included). "
                 f"Received: num_classes={self.num_classes!r}")
         self._check_non_negative_float("dice_weight", self.dice_weight)
+        if not isinstance(self.instances, (bool, np.bool_)):
+            raise ValueError("instances must be True (masks hold instance ids, each made the "
+                             f"object class) or False. Received: instances={self.instances!r}")
         if self.ignore_index is not None and (isinstance(self.ignore_index, bool)
                                               or not isinstance(self.ignore_index, int)):
             raise ValueError("ignore_index must be an int mask value (e.g. 255) or None. "

@@ -94,7 +94,9 @@ def test_bad_masks_give_clear_errors(tmp_path):
                           ({"ignore_index": "x"}, "ignore_index"),
                           ({"dice_weight": float("nan")}, "dice_weight"),
                           ({"image_size": -5}, "image_size"),
-                          ({"fine_tuning": "all"}, "fine_tuning must be one of")]:
+                          ({"fine_tuning": "all"}, "fine_tuning must be one of"),
+                          ({"num_classes": "2"}, "num_classes must be an int"),
+                          ({"instances": "yes"}, "instances must be True")]:
         with pytest.raises(ValueError, match=match):
             Task("segmentation", **{**FAST, **params}).fit(images, masks)
     with pytest.raises(ValueError, match="Masks are required"):
