@@ -174,8 +174,8 @@ class ForecastingTask(RegressorMixin, Task):
     # ------------------------------------------------------------- parameters
 
     def _check_params(self) -> None:
-        self._check_positive_int("horizon", self.horizon)
-        self._check_positive_int("lookback", self.lookback)
+        self._check_settings(positive_ints=("horizon", "lookback", "units"), fractions=("dropout",),
+                             flags=("channel_independent",))
         get_backbone_spec(self.backbone, kind="series")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}. "

@@ -238,7 +238,8 @@ class SegmentationTask(Task):
         self.class_names_ = [str(name) for name in names]
 
     def _check_params(self) -> None:
-        self._check_settings(choices={"decoder": DECODERS, "fine_tuning": FINE_TUNING_MODES})
+        self._check_settings(flags=("instances",),
+                             choices={"decoder": DECODERS, "fine_tuning": FINE_TUNING_MODES})
         if self.augment not in AUGMENTATIONS:
             raise ValueError(
                 f"augment must be one of {AUGMENTATIONS}. Received: augment={self.augment!r}")
@@ -249,9 +250,6 @@ class SegmentationTask(Task):
                 f"num_classes must be an int >= 2 (background included). "
                 f"Received: num_classes={self.num_classes!r}")
         self._check_non_negative_float("dice_weight", self.dice_weight)
-        if not isinstance(self.instances, (bool, np.bool_)):
-            raise ValueError("instances must be True (masks hold instance ids, each made the "
-                             f"object class) or False. Received: instances={self.instances!r}")
         if self.ignore_index is not None and (isinstance(self.ignore_index, bool)
                                               or not isinstance(self.ignore_index, int)):
             raise ValueError("ignore_index must be an int mask value (e.g. 255) or None. "

@@ -208,8 +208,8 @@ class SpeechTask(ClassificationTask):
         if self.spec_augment not in (True, False, None):
             raise ValueError("spec_augment must be True, False or None (auto). "
                              f"Received: spec_augment={self.spec_augment!r}")
-        self._check_positive_int("num_mel_bins", self.num_mel_bins)
-        self._check_positive_int("beam_width", self.beam_width)
+        self._check_settings(positive_ints=("num_mel_bins", "beam_width"), fractions=("dropout",),
+                             flags=("normalize",))
         if self.features == "mfcc" and (
                 self._check_positive_int("num_mfcc", self.num_mfcc) > self.num_mel_bins):
             raise ValueError("num_mfcc must be at most num_mel_bins. Received: "

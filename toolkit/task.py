@@ -483,9 +483,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             )
 
     def _check_settings(self, *, positive_ints: tuple = (), fractions: tuple = (),
-                        choices: dict | None = None) -> None:
+                        flags: tuple = (), choices: dict | None = None) -> None:
         """Check the named parameters: sizes are positive integers, rates in [0, 1),
-        and each of ``choices`` (``{name: valid values}``) one of its values."""
+        flags True or False, and each of ``choices`` (``{name: valid values}``) one of
+        its values."""
+        for name in flags:
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False. "
+                                 f"Received: {name}={getattr(self, name)!r}")
         for name in positive_ints:
             self._check_positive_int(name, getattr(self, name))
         for name in fractions:

@@ -96,7 +96,7 @@ def test_bad_masks_give_clear_errors(tmp_path):
                           ({"image_size": -5}, "image_size"),
                           ({"fine_tuning": "all"}, "fine_tuning must be one of"),
                           ({"num_classes": "2"}, "num_classes must be an int"),
-                          ({"instances": "yes"}, "instances must be True")]:
+                          ({"instances": "yes"}, "instances must be True or False")]:
         with pytest.raises(ValueError, match=match):
             Task("segmentation", **{**FAST, **params}).fit(images, masks)
     with pytest.raises(ValueError, match="Masks are required"):

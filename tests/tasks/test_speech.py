@@ -131,7 +131,8 @@ def test_bad_parameters_name_the_argument(tone_files):
                          ({"features": "cqt"}, "features"), ({"decoder": "viterbi"}, "decoder"),
                          ({"duration": -1}, "duration"), ({"duration": "1s"}, "duration"),
                          ({"spec_augment": "yes"}, "spec_augment"),
-                         ({"beam_width": 0}, "beam_width")]:
+                         ({"beam_width": 0}, "beam_width"), ({"dropout": 1.5}, "dropout"),
+                         ({"normalize": "yes"}, "normalize must be True or False")]:
         with pytest.raises(ValueError, match=name):
             Task("speech", **{**FAST, **params}).fit(paths[:6], labels[:6])
     with pytest.raises(ValueError, match="sample_rate"):

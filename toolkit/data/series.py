@@ -101,10 +101,13 @@ def read_series(
     frame = _set_time_index(frame, time_column)
     covariates = list(past_covariates) + list(future_covariates)
     targets = _target_names(frame, target, covariates)
-    for name in covariates:
-        if name not in frame.columns:
-            raise ValueError(f"Covariate column not found. Expected one of "
-                             f"{[str(c) for c in frame.columns]}. Received: {name!r}")
+    for which, names in (("past_covariates", past_covariates),
+                         ("future_covariates", future_covariates)):
+        for name in names:
+            if name not in frame.columns:
+                raise ValueError(f"Covariate column not found. Expected one of "
+                                 f"{[str(c) for c in frame.columns]}. Received: "
+                                 f"{which} naming {name!r}")
     frame = frame[targets + [c for c in covariates if c not in targets]]
     for name in frame.columns:
         if not pd.api.types.is_numeric_dtype(frame[name]):
