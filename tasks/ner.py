@@ -187,11 +187,9 @@ class NERTask(Task):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
-        if self.head not in ("crf", "softmax"):
-            raise ValueError(f"head must be one of ('crf', 'softmax'). Received: head={self.head!r}")
         self._check_settings(
             positive_ints=("embedding_dim", "char_embedding_dim", "char_filters", "units"),
-            fractions=("dropout", "token_dropout"))
+            fractions=("dropout", "token_dropout"), choices={"head": ("crf", "softmax")})
         if self.max_words is not None:
             self._check_positive_int("max_words", self.max_words)
         self._fit_tags(examples)

@@ -201,8 +201,7 @@ class SegmentationTask(Task):
         return Examples(images, checked)
 
     def _fit_preprocessing(self, examples: Examples) -> None:
-        self._check_params()
-        spec = self._spec()
+        spec = self._spec()  # the settings were checked by _read
         sizes = {image.shape[:2] for image in examples.x}
         if self.image_size is not None:
             size = as_image_size(self.image_size)

@@ -199,12 +199,7 @@ class SpeechTask(ClassificationTask):
     def _check_params(self) -> None:
         self._transcribing()
         self._spec()
-        if self.features not in FEATURES:
-            raise ValueError(f"features must be one of {FEATURES}. "
-                             f"Received: features={self.features!r}")
-        if self.decoder not in DECODERS:
-            raise ValueError(f"decoder must be one of {DECODERS}. "
-                             f"Received: decoder={self.decoder!r}")
+        self._check_settings(choices={"features": FEATURES, "decoder": DECODERS})
         if self.spec_augment not in (True, False, None):
             raise ValueError("spec_augment must be True, False or None (auto). "
                              f"Received: spec_augment={self.spec_augment!r}")
