@@ -108,6 +108,8 @@ def test_bad_annotations_raise_clearly_or_are_dropped_with_a_count():
     task = Task("detection", classes=["square"], **FAST)
     with pytest.raises(ValueError, match=r"in image 1: zero area"):
         task._read(images, targets, training=True)
+    with pytest.raises(ValueError, match=r"in image 0: unknown class \(the task's classes are \['square'\]\)"):
+        task._read(images[3:], targets[3:], training=True)
     with pytest.warns(UserWarning, match=r"Dropped 3 malformed.*1 box outside image.*"
                                           r"1 unknown class.*1 zero area"):
         examples = task.set_params(on_bad_annotation="drop")._read(images, targets, training=True)

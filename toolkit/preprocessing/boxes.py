@@ -147,6 +147,8 @@ def check_boxes(boxes, labels, image_size: tuple[int, int], *, classes=None,
         if reason is None:
             keep.append(index)
         elif on_bad == "raise":
+            if reason == "unknown class":
+                reason += f" (the task's classes are {_shortened(list(classes))})"
             raise ValueError(
                 f"Malformed box annotation{_at(where)}: {reason}. Pass "
                 "on_bad_annotation='drop' to skip such boxes. "
@@ -176,6 +178,12 @@ def _problem(box, label, height, width, classes) -> str | None:
 
 def _at(where: str) -> str:
     return f" in {where}" if where else ""
+
+
+def _shortened(names: list, limit: int = 10) -> str:
+    if len(names) <= limit:
+        return repr(names)
+    return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"
 
 
 def pad_boxes(boxes: list, labels: list, max_boxes: int | None = None):

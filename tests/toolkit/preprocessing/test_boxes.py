@@ -114,3 +114,9 @@ def test_augmentation_keeps_boxes_on_their_objects(augment):
 def test_unknown_augmentation_is_rejected():
     with pytest.raises(ValueError, match="augment='heavy'"):
         box_augmentation_layers("heavy")
+
+
+def test_unknown_class_error_lists_the_known_classes_shortened():
+    many = [f"class{i}" for i in range(30)]
+    with pytest.raises(ValueError, match=r"classes are \['class0', .*'class9', \.\.\. \(30 in all\)\]"):
+        check_boxes([[0, 0, 5, 5]], ["dog"], SIZE, classes=many)
