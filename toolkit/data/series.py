@@ -97,7 +97,7 @@ def read_series(
     """
     if fill not in FILL_POLICIES:
         raise ValueError(f"fill must be one of {list(FILL_POLICIES)}. Received: fill={fill!r}")
-    frame = _as_frame(X)
+    frame = _check_not_empty(_as_frame(X))
     frame = _set_time_index(frame, time_column)
     covariates = list(past_covariates) + list(future_covariates)
     targets = _target_names(frame, target, covariates)
@@ -153,6 +153,13 @@ def _as_frame(X) -> pd.DataFrame:
     raise ValueError(f"Expected a 1-D or 2-D array (time, columns). Received: shape={array.shape}")
 
 
+def _check_not_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"No data: the series is empty. Received: {frame.shape[0]} rows, "
+                         f"{frame.shape[1]} columns")
+    return frame
+
+
 def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     if time_column is None and not isinstance(frame.index, pd.DatetimeIndex):
@@ -191,9 +198,18 @@ def _target_names(frame, target, covariates) -> list[str]:
                          f"Received: target={target!r}, columns={list(frame.columns)}")
     missing = [name for name in names if name not in frame.columns]
     if missing:
+        hint = (" (an array's columns are named 'y' or 'y0', 'y1', ...: pass a DataFrame "
+                "with the fitted column names)" if _array_columns(frame)
+                else "")
         raise ValueError(f"Target column not found. Expected names among "
-                         f"{list(frame.columns)}. Received: target={target!r}")
+                         f"{list(frame.columns)}{hint}. Received: target={target!r}")
     return names
+
+
+def _array_columns(frame: pd.DataFrame) -> bool:
+    """Whether the columns are the names :func:`_as_frame` gives an array's columns."""
+    columns = list(frame.columns)
+    return columns == ["y"] or columns == [f"y{i}" for i in range(len(columns))]
 
 
 def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | int]:

@@ -44,3 +44,17 @@ def test_prediction_history_must_have_the_fitted_step():
                          index=pd.date_range("2024-01-01", periods=4, freq="2h"))
     with pytest.raises(ValueError, match="missing timestamps"):
         read_series(frame, **{**READ, "freq": "h"})
+
+
+@pytest.mark.parametrize("empty", [[], np.zeros((0, 2)), pd.DataFrame({"load": []}),
+                                   pd.DataFrame(index=pd.RangeIndex(3))])
+def test_empty_series_is_refused_as_empty(empty):
+    with pytest.raises(ValueError, match="the series is empty"):
+        read_series(empty, **READ)
+
+
+def test_array_given_where_named_columns_were_fitted_gets_a_hint():
+    with pytest.raises(ValueError, match=r"an array's columns are named 'y'.*target='load'"):
+        read_series(np.arange(10.0), **{**READ, "target": "load"})
+    with pytest.raises(ValueError, match=r"among \['y', 'x'\]\. Received"):  # a real column named y: no hint
+        read_series(pd.DataFrame({"y": np.arange(3.0), "x": 1.0}), **{**READ, "target": "load"})
