@@ -3,6 +3,7 @@
 Examples
 --------
 ``toolkit fit sentiment --data train.tsv --text-column sentence --epochs 3 --out model/``
+``toolkit fit segmentation --data PennFudanPed/ --param instances=True --out seg/``
 ``toolkit predict model/ "a moving film" "a dull film"``
 ``toolkit evaluate model/ --data test.tsv --report report/``
 """
@@ -38,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="table file (CSV/TSV), CoNLL file, image folder or tfds:NAME")
     fit.add_argument("--out", required=True, help="directory to save the trained task to")
     for option, kind in _TASK_OPTIONS.items():
-        fit.add_argument("--" + option.replace("_", "-"), type=kind, dest=option)
+        fit.add_argument("--" + option.replace("_", "-"), type=kind, dest=option,
+                         help=f"the task's {option} parameter")
+    fit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="any other task parameter, repeatable; VALUE is a Python literal "
+                          "(3, 0.5, True, None, ['a', 'b']) or else a string, "
+                          "e.g. --param instances=True")
     fit.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bar, 2 epoch lines")
 
     predict = commands.add_parser("predict", help="predict with a saved task")
@@ -90,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         if unknown:
             options = ", ".join("--" + name.replace("_", "-") for name in unknown)
             raise ValueError(f"Task {args.task!r} has no option(s) {options}.")
+        params.update(_parse_params(args.param, task, given=params))
         _check_writable_folder("--out", args.out)  # before training, not after
         task.set_params(**params).fit(args.data)
         print(f"saved to {task.save(args.out)}")
@@ -131,6 +138,28 @@ def _run(args: argparse.Namespace) -> int:
 
         run_demo(args.tasks or None, out=args.out)
     return 0
+
+
+def _parse_params(pairs: list[str], task, *, given: dict) -> dict:
+    """``--param NAME=VALUE`` pairs as task parameters (values read as literals, else text)."""
+    import ast
+
+    params = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise ValueError(f"--param expects NAME=VALUE. Received: --param {pair}")
+        if name not in task.get_params():
+            raise ValueError(f"Task {task.task_name!r} has no parameter {name!r}. Expected one "
+                             f"of {sorted(task.get_params())}. Received: --param {pair}")
+        if name in given or name in params:
+            raise ValueError(f"The parameter {name!r} is given twice. Received: --param {pair}")
+        try:
+            params[name] = ast.literal_eval(text)  # literals only: never runs code
+        except (ValueError, SyntaxError):
+            params[name] = text
+    return params
 
 
 def _check_writable_folder(option: str, path: str) -> None:

@@ -67,6 +67,42 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, table, capsys):
 
 
 
+def test_any_task_parameter_can_be_set_with_param(tmp_path, table, capsys, monkeypatch):
+    from tasks.sentiment import SentimentTask
+
+    seen = {}
+
+    def record(self, X, y=None, **kwargs):
+        seen.update(self.get_params())
+        raise ValueError("stop before training")
+
+    monkeypatch.setattr(SentimentTask, "fit", record)
+    argv = ["fit", "sentiment", "--data", str(table), "--out", str(tmp_path / "m"),
+            "--param", "dropout=0.5", "--param", "early_stopping=None",
+            "--param", "schedule=onecycle", "--param", "units=[1]"]
+    assert main(argv) == 2
+    assert seen["dropout"] == 0.5 and seen["early_stopping"] is None
+    assert seen["schedule"] == "onecycle" and seen["units"] == [1]
+    capsys.readouterr()
+    for bad, message in [("nope=1", "has no parameter 'nope'. Expected one of"),
+                         ("dropout", "--param expects NAME=VALUE"),
+                         ("epochs=2", "'epochs' is given twice"),
+                         ("x=__import__('os')", "has no parameter 'x'")]:
+        assert main(["fit", "sentiment", "--data", str(table), "--epochs", "1",
+                     "--out", str(tmp_path / "m"), "--param", bad]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_a_param_value_that_is_not_a_literal_stays_text_and_is_never_run():
+    from toolkit.cli import _parse_params
+    from toolkit.task import Task
+
+    task = Task("sentiment")
+    params = _parse_params(["text_column=__import__('os').getcwd()", "label_column=3"], task,
+                           given={})
+    assert params == {"text_column": "__import__('os').getcwd()", "label_column": 3}
+
+
 def test_a_diverged_fit_is_one_line_too(tmp_path, table, capsys, monkeypatch):
     from tasks.sentiment import SentimentTask
 
