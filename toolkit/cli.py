@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 #: CLI option -> task parameter, passed only when given and only if the task has it.
 _TASK_OPTIONS = {
     "backbone": str, "epochs": int, "batch_size": int, "learning_rate": float,
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="directory written by `toolkit fit`")
     predict.add_argument("inputs", nargs="+",
                          help="texts, image files, or one table file / image folder")
+    predict.add_argument("--out", help="segmentation: also write each predicted mask here as a "
+                                       "PNG of class ids, named after its image")
 
     evaluate = commands.add_parser("evaluate", help="score a saved task on labelled data")
     evaluate.add_argument("model", help="directory written by `toolkit fit`")
@@ -114,9 +118,16 @@ def _run(args: argparse.Namespace) -> int:
             for entities in task.predict_entities(inputs):
                 print(json.dumps(entities))
             return 0
+        if args.out:
+            if not hasattr(task, "class_names_"):
+                raise ValueError(f"--out writes segmentation masks; a {task.task_name} task prints "
+                                 "its predictions. Redirect them instead: ... > predictions.txt")
+            _check_writable_folder("--out", args.out)
         predictions = task.predict(inputs)
         if hasattr(predictions, "to_string"):  # a forecast: a DataFrame over future steps
             print(predictions.to_string())
+        elif hasattr(task, "class_names_") and len(predictions) and np.ndim(predictions[0]) == 2:
+            _print_masks(task.class_names_, inputs, predictions, args.out)
         else:
             import json
 
@@ -160,6 +171,34 @@ def _parse_params(pairs: list[str], task, *, given: dict) -> dict:
         except (ValueError, SyntaxError):
             params[name] = text
     return params
+
+
+def _print_masks(class_names: list[str], inputs, masks, out: str | None) -> None:
+    """One JSON line per image: its mask's shape, the share of each class, and where the
+    mask was written (``out``: 8-bit PNG of class ids, 16-bit past 255 classes)."""
+    import json
+
+    from PIL import Image
+
+    from toolkit.preprocessing.image import list_images
+
+    names = inputs if isinstance(inputs, list) else [str(p) for p in list_images(inputs)]
+    written = set()
+    for name, mask in zip(names, masks):
+        counts = np.bincount(mask.ravel(), minlength=len(class_names))
+        line = {"input": name, "shape": list(mask.shape),
+                "class_fractions": {c: round(float(n) / mask.size, 4)
+                                    for c, n in zip(class_names, counts) if n}}
+        if out:
+            stem = Path(name).stem
+            path = Path(out) / f"{stem}.png"
+            if path in written:  # two inputs with one file name
+                path = Path(out) / f"{stem}_{len(written)}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(mask.astype("uint8" if len(class_names) <= 256 else "uint16")).save(path)
+            written.add(path)
+            line["mask"] = str(path)
+        print(json.dumps(line))
 
 
 def _check_writable_folder(option: str, path: str) -> None:

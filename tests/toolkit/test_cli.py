@@ -32,6 +32,8 @@ def test_fit_predict_evaluate(tmp_path, table, capsys):
     assert main(["evaluate", str(model), "--data", str(table), "--report", str(tmp_path / "r")]) == 0
     assert "| accuracy |" in capsys.readouterr().out
     assert (tmp_path / "r" / "metrics.json").is_file()
+    assert main(["predict", str(model), "text", "--out", str(tmp_path / "p")]) == 2
+    assert "--out writes segmentation masks" in capsys.readouterr().err
 
 
 def test_ner_from_a_conll_file_predicts_entities_as_json(tmp_path, capsys):
@@ -101,6 +103,37 @@ def test_a_param_value_that_is_not_a_literal_stays_text_and_is_never_run():
     params = _parse_params(["text_column=__import__('os').getcwd()", "label_column=3"], task,
                            given={})
     assert params == {"text_column": "__import__('os').getcwd()", "label_column": 3}
+
+
+def test_segmentation_predict_prints_class_shares_and_writes_masks(tmp_path, capsys):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from toolkit import Task
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 16, 16, 3)).astype("uint8")
+    masks = (images[..., 0] > 127).astype("int32")
+    task = Task("segmentation", epochs=1, batch_size=4, image_size=16, validation_split=0,
+                verbose=0, seed=0, class_names=["sky", "tree"]).fit(images, masks)
+    task.save(tmp_path / "model")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for index, image in enumerate(images[:2]):
+        Image.fromarray(image).save(folder / f"photo{index}.png")
+    expected = task.predict(str(folder))
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "model"), str(folder), "--out", str(tmp_path / "m")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()[-2:]]
+    for index, line in enumerate(lines):
+        assert line["input"].endswith(f"photo{index}.png") and line["shape"] == [16, 16]
+        assert set(line["class_fractions"]) <= {"sky", "tree"}
+        assert abs(sum(line["class_fractions"].values()) - 1) < 1e-3
+        np.testing.assert_array_equal(np.array(Image.open(line["mask"])), expected[index])
+    assert main(["predict", str(tmp_path / "model"), str(folder / "photo0.png")]) == 0
+    assert "mask" not in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
 def test_a_diverged_fit_is_one_line_too(tmp_path, table, capsys, monkeypatch):
