@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toolkit", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("tasks", help="list the tasks")
+    tasks = commands.add_parser("tasks", help="list the tasks")
+    tasks.add_argument("--params", action="store_true",
+                       help="also list each task's parameters and defaults (for fit --param)")
     backbones = commands.add_parser("backbones", help="list the backbones")
     backbones.add_argument("--kind", choices=["sequence", "vision", "series", "audio"],
                            help="only this kind")
@@ -44,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         fit.add_argument("--" + option.replace("_", "-"), type=kind, dest=option,
                          help=f"the task's {option} parameter")
     fit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                     help="any other task parameter, repeatable; VALUE is a Python literal "
-                          "(3, 0.5, True, None, ['a', 'b']) or else a string, "
-                          "e.g. --param instances=True")
+                     help="any other task parameter (`toolkit tasks --params` lists them), "
+                          "repeatable; VALUE is a Python literal (3, 0.5, True, None, ['a', 'b']) "
+                          "or else a string, e.g. --param instances=True")
     fit.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bar, 2 epoch lines")
 
     predict = commands.add_parser("predict", help="predict with a saved task")
@@ -85,7 +87,11 @@ def _run(args: argparse.Namespace) -> int:
     from toolkit.task import Task
 
     if args.command == "tasks":
-        print("\n".join(toolkit.list_tasks()))
+        for name in toolkit.list_tasks():
+            print(name)
+            if args.params:
+                for param, default in sorted(Task(name).get_params().items()):
+                    print(f"    {param}={default!r}")
     elif args.command == "backbones":
         from toolkit.backbones.registry import BACKBONE_KINDS, get_backbone_spec
 

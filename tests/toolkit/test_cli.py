@@ -17,6 +17,9 @@ def table(tmp_path_factory, tiny_texts):
 def test_tasks_and_backbones(capsys):
     assert main(["tasks"]) == 0
     assert "sentiment" in capsys.readouterr().out
+    assert main(["tasks", "--params"]) == 0
+    listing = capsys.readouterr().out
+    assert "\nner\n" in listing and "    head='crf'" in listing and "    instances=False" in listing
     assert main(["backbones", "--kind", "vision"]) == 0
     out = capsys.readouterr().out
     assert "squeezenet" in out and "bilstm" not in out
