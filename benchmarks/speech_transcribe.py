@@ -21,7 +21,7 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     recordings = list_fsdd(shared_dir("data") / "fsdd")
     held_out = recordings["speaker"] == HELD_OUT_SPEAKER
-    n_train, n_test, epochs = (400, 100, 6) if args.quick else (1200, 300, 15)
+    n_train, n_test, epochs = (800, 100, 12) if args.quick else (1200, 300, 15)
     train_x, train_y, _ = concatenate_digits(recordings[~held_out], n_train, digits=(2, 5),
                                              seed=args.seed)
     test_x, test_y, _ = concatenate_digits(recordings[held_out], n_test, digits=(2, 5),
