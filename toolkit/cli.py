@@ -181,7 +181,7 @@ def _parse_params(pairs: list[str], task, *, given: dict) -> dict:
 
 def _print_masks(class_names: list[str], inputs, masks, out: str | None) -> None:
     """One JSON line per image: its mask's shape, the share of each class, and where the
-    mask was written (``out``: 8-bit PNG of class ids, 16-bit past 255 classes)."""
+    mask was written (``out``: 8-bit PNG of class ids, 16-bit past 256 classes)."""
     import json
 
     from PIL import Image
