@@ -7,7 +7,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import ops
+import tensorflow as tf
 
 from toolkit.backbones.characters import CharacterCNN
 from toolkit.backbones.registry import get_backbone_spec
@@ -38,6 +38,13 @@ from toolkit.task import Task, register_task
 MODEL_SCHEME = "iobes"
 #: Width of the learned casing vectors.
 CASING_DIM = 8
+#: Viterbi decoding and CRF marginals as graphs traced once per process with every
+#: dimension free: run eagerly, their scans dispatch each step's ops one by one.
+_CRF_SIGNATURE = [tf.TensorSpec((None, None, None), "float32"), tf.TensorSpec((None, None), "bool"),
+                  tf.TensorSpec((None, None), "float32"), tf.TensorSpec((None,), "float32"),
+                  tf.TensorSpec((None,), "float32")]
+_viterbi_decode = tf.function(viterbi_decode, input_signature=_CRF_SIGNATURE)
+_crf_marginals = tf.function(crf_marginals, input_signature=_CRF_SIGNATURE)
 #: Layers replaced when ``fine_tune(..., new_tags=True)`` re-heads the tagger ...
 HEAD_LAYERS = ("head_dropout", "emissions", "crf", "tag_probabilities")
 #: ... and the trained layers besides the backbone that it keeps (frozen at first).
@@ -268,7 +275,7 @@ class NERTask(Task):
         Returns one tag list per sentence, in the training data's tag scheme.
         """
         examples = self._read(X, training=False)
-        spans = self._spans(examples.x, self._outputs(examples))[0]
+        spans, _ = self._spans(examples.x, self._outputs(examples), confidence=False)
         return [from_spans(s, len(tokens), self.scheme_) for s, tokens in zip(spans, examples.x)]
 
     def predict_entities(self, texts: Sequence[str]) -> list[list[dict]]:
@@ -302,22 +309,26 @@ class NERTask(Task):
             ])
         return results
 
-    def _spans(self, sentences, outputs) -> tuple[list[list[tuple]], list[np.ndarray]]:
-        """Entity spans per sentence and the confidence of each token's tag."""
+    def _spans(self, sentences, outputs, *, confidence: bool = True):
+        """Entity spans per sentence and, with ``confidence``, the probability of each
+        token's tag (CRF marginals or softmax probabilities; else ``None``)."""
         lengths = np.array([len(s) for s in sentences])
-        steps = max(int(lengths.max(initial=0)), 1)
-        mask = np.arange(steps)[None] < lengths[:, None]
         if self.head == "crf":
-            emissions, transitions, start, end = split_crf_output(outputs)
-            ids, _ = viterbi_decode(emissions, mask, transitions, start, end)
-            probabilities = crf_marginals(emissions, mask, transitions, start, end)
-            ids, probabilities = ops.convert_to_numpy(ids), ops.convert_to_numpy(probabilities)
+            emissions, *parameters = [np.asarray(p, "float32") for p in split_crf_output(outputs)]
+            if emissions.shape[1] == 1:  # a graph's scan cannot stack the outputs of 0 steps
+                emissions = np.pad(emissions, [(0, 0), (0, 1), (0, 0)])
+            mask = np.arange(emissions.shape[1])[None] < lengths[:, None]
+            ids = _viterbi_decode(emissions, mask, *parameters)[0].numpy()
+            probabilities = (_crf_marginals(emissions, mask, *parameters).numpy() if confidence
+                             else None)
         else:
-            probabilities = outputs[:, :steps]
+            probabilities = outputs[:, :max(int(lengths.max(initial=0)), 1)]
             ids = probabilities.argmax(axis=-1)
-        chosen = np.take_along_axis(probabilities, ids[..., None], axis=-1)[..., 0]
         spans = [to_spans([self.tags_[i] for i in row[:n]], MODEL_SCHEME)
                  for row, n in zip(ids, lengths)]
+        if not confidence:
+            return spans, None
+        chosen = np.take_along_axis(probabilities, ids[..., None], axis=-1)[..., 0]
         return spans, [c[:n] for c, n in zip(chosen, lengths)]
 
     # ------------------------------------------------------------- evaluation
@@ -325,7 +336,7 @@ class NERTask(Task):
     def _report(self, examples: Examples, outputs: np.ndarray) -> TaggingReport:
         gold_scheme = detect_scheme(examples.y)
         gold = [from_spans(to_spans(t, gold_scheme), len(t), "iob2") for t in examples.y]
-        spans, _ = self._spans(examples.x, outputs)
+        spans, _ = self._spans(examples.x, outputs, confidence=False)
         predicted = [from_spans(s, len(t), "iob2") for s, t in zip(spans, examples.y)]
         return TaggingReport.from_predictions(self.task_name, gold, predicted)
 
