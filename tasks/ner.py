@@ -7,7 +7,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from toolkit.backbones.characters import CharacterCNN
 from toolkit.backbones.registry import get_backbone_spec
@@ -15,14 +14,7 @@ from toolkit.data.checks import check_string_list
 from toolkit.data.conll import read_conll
 from toolkit.data.examples import Examples
 from toolkit.evaluation.tagging import TaggingReport
-from toolkit.heads.tagging import (
-    PAD_TAG,
-    crf_marginals,
-    split_crf_output,
-    tagging_head,
-    tagging_loss,
-    viterbi_decode,
-)
+from toolkit.heads.tagging import PAD_TAG, decode_crf, tagging_head, tagging_loss
 from toolkit.preprocessing.tags import (
     check_scheme,
     detect_scheme,
@@ -38,13 +30,6 @@ from toolkit.task import Task, register_task
 MODEL_SCHEME = "iobes"
 #: Width of the learned casing vectors.
 CASING_DIM = 8
-#: Viterbi decoding and CRF marginals as graphs traced once per process with every
-#: dimension free: run eagerly, their scans dispatch each step's ops one by one.
-_CRF_SIGNATURE = [tf.TensorSpec((None, None, None), "float32"), tf.TensorSpec((None, None), "bool"),
-                  tf.TensorSpec((None, None), "float32"), tf.TensorSpec((None,), "float32"),
-                  tf.TensorSpec((None,), "float32")]
-_viterbi_decode = tf.function(viterbi_decode, input_signature=_CRF_SIGNATURE)
-_crf_marginals = tf.function(crf_marginals, input_signature=_CRF_SIGNATURE)
 #: Layers replaced when ``fine_tune(..., new_tags=True)`` re-heads the tagger ...
 HEAD_LAYERS = ("head_dropout", "emissions", "crf", "tag_probabilities")
 #: ... and the trained layers besides the backbone that it keeps (frozen at first).
@@ -314,13 +299,7 @@ class NERTask(Task):
         token's tag (CRF marginals or softmax probabilities; else ``None``)."""
         lengths = np.array([len(s) for s in sentences])
         if self.head == "crf":
-            emissions, *parameters = [np.asarray(p, "float32") for p in split_crf_output(outputs)]
-            if emissions.shape[1] == 1:  # a graph's scan cannot stack the outputs of 0 steps
-                emissions = np.pad(emissions, [(0, 0), (0, 1), (0, 0)])
-            mask = np.arange(emissions.shape[1])[None] < lengths[:, None]
-            ids = _viterbi_decode(emissions, mask, *parameters)[0].numpy()
-            probabilities = (_crf_marginals(emissions, mask, *parameters).numpy() if confidence
-                             else None)
+            ids, probabilities = decode_crf(outputs, lengths, marginals=confidence)
         else:
             probabilities = outputs[:, :max(int(lengths.max(initial=0)), 1)]
             ids = probabilities.argmax(axis=-1)

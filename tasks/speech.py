@@ -199,12 +199,12 @@ class SpeechTask(ClassificationTask):
     def _check_params(self) -> None:
         self._transcribing()
         self._spec()
-        self._check_settings(choices={"features": FEATURES, "decoder": DECODERS})
+        self._check_settings(positive_ints=("num_mel_bins", "beam_width"), fractions=("dropout",),
+                             flags=("normalize",),
+                             choices={"features": FEATURES, "decoder": DECODERS})
         if self.spec_augment not in (True, False, None):
             raise ValueError("spec_augment must be True, False or None (auto). "
                              f"Received: spec_augment={self.spec_augment!r}")
-        self._check_settings(positive_ints=("num_mel_bins", "beam_width"), fractions=("dropout",),
-                             flags=("normalize",))
         if self.features == "mfcc" and (
                 self._check_positive_int("num_mfcc", self.num_mfcc) > self.num_mel_bins):
             raise ValueError("num_mfcc must be at most num_mel_bins. Received: "

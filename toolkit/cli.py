@@ -189,6 +189,8 @@ def _print_masks(class_names: list[str], inputs, masks, out: str | None) -> None
     from toolkit.preprocessing.image import list_images
 
     names = inputs if isinstance(inputs, list) else [str(p) for p in list_images(inputs)]
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
     written = set()
     for name, mask in zip(names, masks):
         counts = np.bincount(mask.ravel(), minlength=len(class_names))
@@ -200,7 +202,6 @@ def _print_masks(class_names: list[str], inputs, masks, out: str | None) -> None
             path = Path(out) / f"{stem}.png"
             if path in written:  # two inputs with one file name
                 path = Path(out) / f"{stem}_{len(written)}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(mask.astype("uint8" if len(class_names) <= 256 else "uint16")).save(path)
             written.add(path)
             line["mask"] = str(path)

@@ -43,26 +43,8 @@ def test_predict_answers_in_the_training_scheme(fitted):
     assert len(tags[1]) == 6 and tags[1][0] == "B-PER"
 
 
-def test_compiled_crf_decoding_matches_the_eager_functions_at_any_shape():
-    import tasks.ner as ner_module
-    from toolkit.heads.tagging import crf_marginals, viterbi_decode
-
-    rng = np.random.default_rng(0)
-    for batch, steps, num_tags in [(3, 5, 4), (7, 11, 9), (2, 2, 2)]:  # one trace for all
-        emissions = rng.normal(size=(batch, steps, num_tags)).astype("float32")
-        mask = np.arange(steps)[None] < rng.integers(1, steps + 1, size=(batch, 1))
-        crf = [rng.normal(size=shape).astype("float32")
-               for shape in [(num_tags, num_tags), (num_tags,), (num_tags,)]]
-        compiled, _ = ner_module._viterbi_decode(emissions, mask, *crf)
-        eager, _ = viterbi_decode(emissions, mask, *crf)
-        np.testing.assert_array_equal(compiled.numpy(), np.asarray(eager))
-        np.testing.assert_allclose(ner_module._crf_marginals(emissions, mask, *crf).numpy(),
-                                   np.asarray(crf_marginals(emissions, mask, *crf)), atol=1e-5)
-    assert ner_module._viterbi_decode.experimental_get_tracing_count() == 1
-
-
 def test_predict_decodes_without_computing_marginals(fitted, monkeypatch):
-    import tasks.ner as ner_module
+    import toolkit.heads.tagging as tagging
 
     expected = fitted.predict(["Grace visited Oslo ."])
 
@@ -71,7 +53,7 @@ def test_predict_decodes_without_computing_marginals(fitted, monkeypatch):
 
     assert [len(tags) for tags in fitted.predict([["Oslo"], ["Oslo", "."]])] == [1, 2]
     assert fitted.predict([["Oslo"]]) == fitted.predict(["Oslo"])  # one-token batches decode too
-    monkeypatch.setattr(ner_module, "_crf_marginals", refuse)
+    monkeypatch.setattr(tagging, "_compiled_marginals", refuse)
     assert fitted.predict(["Grace visited Oslo ."]) == expected
     with pytest.raises(AssertionError, match="marginals"):
         fitted.predict_entities(["Grace visited Oslo ."])  # its scores are the marginals

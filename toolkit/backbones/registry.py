@@ -117,8 +117,9 @@ def get_backbone_spec(name: str, kind: str | None = None) -> BackboneSpec:
         If ``name`` is unknown or of the wrong kind; the message lists valid names.
     """
     kinds = BACKBONE_KINDS if kind is None else (kind,)
-    spec = next((_BACKBONES[(k, name)] for k in kinds if (k, name) in _BACKBONES), None
-                ) if isinstance(name, str) else None
+    spec = None
+    if isinstance(name, str):  # a list or dict would not even hash
+        spec = next((_BACKBONES[(k, name)] for k in kinds if (k, name) in _BACKBONES), None)
     if spec is None:
         valid = list_backbones(kind=kind)
         raise ValueError(

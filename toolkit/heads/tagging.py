@@ -4,7 +4,9 @@ The CRF is written with ``keras.ops`` only, so it runs on every backend:
 
 - :func:`crf_log_likelihood` -- the forward algorithm (training loss);
 - :func:`viterbi_decode` -- the best tag sequence;
-- :func:`crf_marginals` -- forward-backward per-token tag probabilities (confidences).
+- :func:`crf_marginals` -- forward-backward per-token tag probabilities (confidences);
+- :func:`decode_crf` -- both at prediction time, on NumPy, as TensorFlow graphs traced
+  once per process (run eagerly, the scans dispatch each step's ops one by one).
 
 A :class:`CRF` layer owns the transition scores and, so that the loss stays a plain
 serializable function of ``(y_true, y_pred)``, returns the emissions with its
@@ -16,6 +18,8 @@ the emissions, the ``tags x tags`` transitions, the start row and the end row.
 from __future__ import annotations
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from toolkit.backbones.registry import serializable
@@ -218,3 +222,34 @@ def viterbi_decode(emissions, mask, transitions, start, end):
     first, rest = ops.scan(back, last, pointers, reverse=True)
     tags = ops.concatenate([first[None], rest], axis=0)
     return ops.moveaxis(tags, 0, 1), ops.max(score, axis=1)
+
+
+_SIGNATURE = [tf.TensorSpec((None, None, None), "float32"), tf.TensorSpec((None, None), "bool"),
+              tf.TensorSpec((None, None), "float32"), tf.TensorSpec((None,), "float32"),
+              tf.TensorSpec((None,), "float32")]
+_compiled_viterbi = tf.function(viterbi_decode, input_signature=_SIGNATURE)
+_compiled_marginals = tf.function(crf_marginals, input_signature=_SIGNATURE)
+
+
+def decode_crf(packed, lengths, *, marginals: bool = False):
+    """Best tag ids ``(batch, steps)`` of a :class:`CRF` layer's output and, with
+    ``marginals``, each tag's probability ``(batch, steps, tags)`` (else ``None``).
+
+    ``lengths`` are the sequences' token counts; steps past them are to be cut by the
+    caller. Every dimension is free, so one trace serves all batch shapes.
+
+    Examples
+    --------
+    >>> packed = np.zeros((1, 2 + 3 + 2, 3), "float32")  # 2 steps, 3 tags
+    >>> packed[0, :2, 2] = 5.0                             # emissions favour tag 2
+    >>> decode_crf(packed, [2])[0].tolist()
+    [[2, 2]]
+    """
+    emissions, *parameters = [np.asarray(part, "float32") for part in split_crf_output(packed)]
+    if emissions.shape[1] == 1:  # a graph's scan cannot stack the outputs of zero steps
+        emissions = np.pad(emissions, [(0, 0), (0, 1), (0, 0)])
+    mask = np.arange(emissions.shape[1])[None] < np.asarray(lengths)[:, None]
+    ids = _compiled_viterbi(emissions, mask, *parameters)[0].numpy()
+    if not marginals:
+        return ids, None
+    return ids, _compiled_marginals(emissions, mask, *parameters).numpy()

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 from keras import ops
 
+import toolkit.heads.tagging as tagging
 from toolkit.heads.tagging import (
     CRF,
     crf_log_likelihood,
     crf_loss,
     crf_marginals,
+    decode_crf,
     split_crf_output,
     tagging_head,
     viterbi_decode,
@@ -109,3 +111,24 @@ def test_crf_layer_packs_parameters_and_loss_ignores_padding(crf_inputs):
 def test_unknown_head_is_named():
     with pytest.raises(ValueError, match="head must be one of"):
         tagging_head(keras.Input((None, 4)), 3, head="mlp")
+
+
+def test_decode_crf_matches_the_eager_functions_at_any_shape_with_one_trace():
+    rng = np.random.default_rng(1)
+    for batch, steps, num_tags in [(3, 5, 4), (7, 11, 9), (2, 1, 2)]:
+        emissions = rng.normal(size=(batch, steps, num_tags)).astype("float32")
+        lengths = rng.integers(1, steps + 1, size=batch)
+        mask = np.arange(steps)[None] < lengths[:, None]
+        crf = [rng.normal(size=shape).astype("float32")
+               for shape in [(num_tags, num_tags), (num_tags,), (num_tags,)]]
+        packed = np.concatenate([emissions, np.broadcast_to(
+            np.concatenate([crf[0], crf[1][None], crf[2][None]])[None], (batch, num_tags + 2, num_tags))],
+            axis=1)
+        ids, marginals = decode_crf(packed, lengths, marginals=True)
+        if steps == 1:  # padded by one masked step for the graph's scan: cut it
+            ids, marginals = ids[:, :1], marginals[:, :1]
+        np.testing.assert_array_equal(ids, np.asarray(viterbi_decode(emissions, mask, *crf)[0]))
+        np.testing.assert_allclose(marginals, np.asarray(crf_marginals(emissions, mask, *crf)),
+                                   atol=1e-5)
+        assert decode_crf(packed, lengths)[1] is None
+    assert tagging._compiled_viterbi.experimental_get_tracing_count() == 1
