@@ -1,4 +1,4 @@
-"""The ``toolkit`` command: the Python API from a shell.
+"""The toolkit command: the Python API from a shell.
 
 Examples
 --------

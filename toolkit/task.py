@@ -45,8 +45,18 @@ def register_task(name: str, aliases: tuple[str, ...] = ()):
     return decorator
 
 
+def _register_builtin_tasks() -> None:
+    """Import the ``tasks`` package, whose modules register the built-in tasks.
+
+    Done on the first lookup rather than when :mod:`toolkit` is imported, which keeps
+    that import light; Python's module cache makes every later call free.
+    """
+    import tasks  # noqa: F401
+
+
 def get_task_class(name: str) -> type[Task]:
     """Return the task class registered as ``name`` (or one of its aliases)."""
+    _register_builtin_tasks()
     if not isinstance(name, str) or _ALIASES.get(name, name) not in _TASKS:
         raise ValueError(
             f"Unknown task. Expected one of {list_tasks()}. Received: name={name!r}"
@@ -63,6 +73,7 @@ def list_tasks() -> list[str]:
     >>> "sentiment" in toolkit.list_tasks()
     True
     """
+    _register_builtin_tasks()
     return sorted(_TASKS)
 
 
