@@ -67,7 +67,11 @@ class ImageClassificationTask(ClassificationTask):
     epochs, batch_size, schedule, validation_split, early_stopping, callbacks, verbose, seed :
         Training settings, as in :class:`tasks.sentiment.SentimentTask`.
     label_column : str, optional
-        Label key of a ``tf.data``/tfds dictionary dataset.
+        Label column of a table file (CSV/TSV) or DataFrame of image paths (default
+        ``"label"``, else the last column), or label key of a ``tf.data``/tfds
+        dictionary dataset. The paths are read from the column named ``path``,
+        ``file``, ``filename`` or ``image`` (else the first other column); in a table
+        file, relative paths are relative to the table's folder.
     data_dir : path, optional
         tensorflow-datasets folder for ``"tfds:NAME"`` inputs.
 
@@ -158,21 +162,18 @@ class ImageClassificationTask(ClassificationTask):
         if isinstance(X, (str, Path)) and not is_tfds_spec(str(X)) and not Path(X).exists():
             raise ValueError("No such image folder, image or table file. Received: "
                              f"X={str(X)!r}")
-        if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "UO":
-            X = X.tolist()  # an array of paths
         if (not training and isinstance(X, (str, Path)) and Path(X).is_dir()
                 and not any(p.is_dir() for p in Path(X).iterdir())):
             X = [str(p) for p in list_images(X)] or X  # a flat folder of images to label
-        if is_image_path_list(X):
-            x = read_image_files(X, self._file_size(), channels)
-        else:
-            x, y = read_inputs(
-                X, y, require_labels=training, label_column=self.label_column,
-                data_dir=self.data_dir,
-                read_folder=lambda path: read_image_folder(path, self._file_size(), channels),
-            )
-        if training and y is None:
-            raise ValueError("Labels are required. Received: y=None")
+        x, y = read_inputs(
+            X, y, require_labels=training, label_column=self.label_column,
+            data_dir=self.data_dir, input_paths=True,
+            read_folder=lambda path: read_image_folder(path, self._file_size(), channels),
+        )
+        if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "UO":
+            x = x.tolist()  # paths in an array or a table's column
+        if is_image_path_list(x):
+            x = read_image_files(x, self._file_size(), channels)
         return Examples(check_images(x), y)
 
     def _fit_preprocessing(self, examples: Examples) -> None:

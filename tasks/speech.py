@@ -19,7 +19,7 @@ from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
 from toolkit.data.audio import is_audio_path_list, load_waveforms, read_audio_folder
 from toolkit.data.examples import Examples
-from toolkit.data.sources import read_labels
+from toolkit.data.sources import read_inputs
 from toolkit.evaluation.transcription import TranscriptionReport
 from toolkit.heads.classification import classification_head
 from toolkit.heads.ctc import DECODERS, CTCLoss, ctc_decode, ctc_head
@@ -93,6 +93,12 @@ class SpeechTask(ClassificationTask):
         Beams kept by ``decoder="beam"``.
     dropout : float
         Dropout before the output layer.
+    label_column : str, optional
+        For a table file (CSV/TSV) or DataFrame listing clips: the column of labels
+        (transcripts in transcribe mode); default ``"label"``, else the last column. The
+        paths are read from the column named ``path``, ``file``, ``filename`` or
+        ``audio`` (else the first other column); in a table file, relative paths are
+        relative to the table's folder, as dataset manifests are written.
     epochs, batch_size, learning_rate, schedule, weight_decay, validation_split, early_stopping :
         Training settings, as for every task.
     callbacks : list of keras.callbacks.Callback, optional
@@ -136,6 +142,7 @@ class SpeechTask(ClassificationTask):
         decoder: str = "greedy",
         beam_width: int = 16,
         dropout: float = 0.3,
+        label_column: str | None = None,
         epochs: int = 20,
         batch_size: int = 32,
         learning_rate: float = 2e-3,
@@ -165,6 +172,7 @@ class SpeechTask(ClassificationTask):
         self.decoder = decoder
         self.beam_width = beam_width
         self.dropout = dropout
+        self.label_column = label_column
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -227,7 +235,8 @@ class SpeechTask(ClassificationTask):
     # --------------------------------------------------------------- input
 
     def fit(self, X, y=None, *, validation_data=None) -> SpeechTask:
-        """Train a new model on WAV paths, a class-per-subfolder folder or waveforms.
+        """Train a new model on WAV paths, a class-per-subfolder folder, a table of paths
+        and labels (see ``label_column``) or waveforms.
 
         ``y`` holds labels (classify) or transcripts (transcribe).
         """
@@ -236,22 +245,17 @@ class SpeechTask(ClassificationTask):
         return super().fit(X, y, validation_data=validation_data)
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
-        if isinstance(X, (str, Path)) and Path(X).is_dir():
-            X, folder_labels = read_audio_folder(X)
-            y = folder_labels if y is None else y
-        elif isinstance(X, (str, Path)) and is_audio_path_list([X]) and Path(X).is_file():
+        if isinstance(X, (str, Path)) and is_audio_path_list([X]) and Path(X).is_file():
             X = [X]  # one file (as `toolkit predict DIR clip.wav` passes it)
+        X, y = read_inputs(X, y, require_labels=training, label_column=self.label_column,
+                           read_folder=read_audio_folder, input_paths=True)
         if isinstance(X, pd.Series):
             X = X.tolist()
         rate = getattr(self, "sample_rate_", self.sample_rate)
         waveforms, rate = load_waveforms(X, sample_rate=rate)
         if not hasattr(self, "sample_rate_"):
             self.sample_rate_ = rate
-        if training and y is None:
-            raise ValueError("Labels are required: pass y (labels, or transcripts in "
-                             "transcribe mode) or a class-per-subfolder folder. Received: y=None")
         if y is not None:
-            y = list(y) if self._transcribing() else read_labels(y, require_labels=True)
             if len(y) != len(waveforms):
                 raise ValueError("X and y must have the same length. "
                                  f"Received: len(X)={len(waveforms)}, len(y)={len(y)}")

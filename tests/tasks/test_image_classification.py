@@ -1,6 +1,7 @@
 """Image classification: bad input, folders and files, real MNIST, real transfer learning."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -71,6 +72,28 @@ def test_folder_and_file_inputs_round_trip(tmp_path, tiny_images, fast_image_par
                                   task.predict(flat))   # a flat folder: label its images
     with pytest.raises(ValueError, match="not found"):
         task.predict([str(tmp_path / "missing.png")])
+
+
+def test_a_table_of_image_paths(tmp_path, tiny_images, fast_image_params):
+    images, labels = tiny_images
+    (tmp_path / "png").mkdir()
+    names = []
+    for index, image in enumerate(images[:24]):
+        Image.fromarray(np.kron(image, np.ones((2, 2), "uint8"))).save(
+            tmp_path / "png" / f"{index}.png")
+        names.append(f"png/{index}.png")
+    # Paths relative to the table's folder, as a dataset's manifest lists them.
+    pd.DataFrame({"image": names, "digit": labels[:24]}).to_csv(tmp_path / "train.csv",
+                                                                index=False)
+    task = Task("image_classification", image_size=16, label_column="digit",
+                **fast_image_params).fit(str(tmp_path / "train.csv"))
+    assert list(task.classes_) == [0, 1]
+    files = [str(tmp_path / name) for name in names]
+    np.testing.assert_array_equal(task.predict(str(tmp_path / "train.csv")), task.predict(files))
+    assert task.score(str(tmp_path / "train.csv")) == task.score(files, labels[:24])
+    pd.DataFrame({"text": ["a cat"], "digit": [0]}).to_csv(tmp_path / "texts.csv", index=False)
+    with pytest.raises(ValueError, match="image file paths.*a cat'"):
+        task.predict(str(tmp_path / "texts.csv"))
 
 
 def test_mnist_slice_clears_a_quality_floor(data_dir):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.io import wavfile
 from sklearn.base import clone
 
 from toolkit import Task
+from toolkit.cli import main
 
 RATE = 8000
 TONES = {"low": 300.0, "mid": 900.0, "high": 2200.0}
@@ -97,6 +101,22 @@ def test_other_rates_and_arrays_and_folders(fitted, tone_files, tmp_path):
     waves = [_clip(rng, TONES[label], 0.3) for label in ("mid", "high")]
     assert fitted.predict(waves).tolist() == ["mid", "high"]
     assert fitted.score(str(root)) > 0.9
+
+
+def test_a_table_of_clips_from_python_and_the_cli(fitted, tone_files, tmp_path, capsys):
+    root, paths, labels = tone_files
+    relative = [os.path.relpath(path, tmp_path) for path in paths]   # to the table's folder
+    pd.DataFrame({"path": relative, "label": labels}).to_csv(tmp_path / "clips.csv", index=False)
+    np.testing.assert_array_equal(fitted.predict(str(tmp_path / "clips.csv")),
+                                  fitted.predict(paths))
+    assert fitted.score(str(tmp_path / "clips.csv")) == fitted.score(paths, labels)
+    # A manifest as speech datasets ship them: tab-separated, labels in a named column.
+    pd.DataFrame({"speaker": "s1", "audio": relative, "tone": labels, "extra": 0}).to_csv(
+        tmp_path / "clips.tsv", sep="\t", index=False)
+    assert main(["fit", "speech", "--data", str(tmp_path / "clips.tsv"), "--label-column", "tone",
+                 "--epochs", "1", "--verbose", "0", "--param", f"sample_rate={RATE}",
+                 "--out", str(tmp_path / "model")]) == 0
+    assert Task.load(tmp_path / "model").classes_.tolist() == sorted(TONES)
 
 
 def test_bad_files_give_clear_errors(fitted, tmp_path):
@@ -201,6 +221,13 @@ def test_transcribe_mode_ctc_save_load_and_error_rates(tone_sentences, tmp_path)
     assert loaded.predict(waves[:8]) == predictions
     beam = loaded.set_params(decoder="beam").predict(waves[:8])
     assert len(beam) == 8 and all(set(p.split()) <= {"low", "high"} for p in beam)
+    # Transcripts from a manifest's named column, laid out as Common Voice's.
+    files = [_write(tmp_path / f"u{index}.wav", wave) for index, wave in enumerate(waves[:8])]
+    pd.DataFrame({"path": [os.path.basename(f) for f in files], "sentence": texts[:8],
+                  "up_votes": 2}).to_csv(tmp_path / "utterances.tsv", sep="\t", index=False)
+    loaded.set_params(label_column="sentence")
+    assert (loaded.evaluate(str(tmp_path / "utterances.tsv")).metrics
+            == loaded.evaluate(files, texts[:8]).metrics)
     with pytest.raises(ValueError, match="predict_proba"):
         task.predict_proba(waves[:1])
     with pytest.raises(ValueError, match="outside the vocabulary"):

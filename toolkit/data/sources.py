@@ -3,7 +3,9 @@
 Supported forms: Python lists, NumPy arrays, pandas Series/DataFrames (columns by
 name), ``tf.data.Dataset`` of ``(x, y)`` pairs (batched or not), table files (CSV/TSV
 with a header), ``"tfds:NAME[:SPLIT]"``, and folders (read by the task, e.g. a
-class-per-subfolder image directory).
+class-per-subfolder image directory). A table's input column may hold file paths
+(``input_paths=True``): relative ones are taken relative to the table file's folder, as
+dataset manifests are written.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from toolkit.data.tfds_source import is_tfds_spec, load_tfds
 from toolkit.preprocessing.labels import check_labels
 
 FolderReader = Callable[[Path], tuple[Any, Any]]
+#: Input column names looked for first: texts, or (``input_paths=True``) file paths.
+TEXT_COLUMNS = ("text", "sentence")
+PATH_COLUMNS = ("path", "file", "filename", "image", "audio")
 
 
 def read_inputs(
@@ -31,6 +36,7 @@ def read_inputs(
     label_column: str | None = None,
     data_dir: str | Path | None = None,
     read_folder: FolderReader | None = None,
+    input_paths: bool = False,
 ) -> tuple[Any, Any]:
     """Resolve ``X``/``y`` into an input array and a label array (or ``None``).
 
@@ -42,11 +48,17 @@ def read_inputs(
     require_labels : bool
         Training/evaluation (labels needed) or prediction.
     input_column, label_column : str, optional
-        Column names for DataFrames and table files.
+        Column names for DataFrames and table files. By default the label column is
+        ``"label"`` (else the last column) and the input column the first of
+        ``TEXT_COLUMNS`` (``PATH_COLUMNS`` with ``input_paths``) present, else the first
+        other column.
     data_dir : path, optional
         tfds data directory.
     read_folder : callable, optional
         ``read_folder(path) -> (x, y)`` for directory inputs.
+    input_paths : bool
+        The inputs are file paths (images, audio); a table file's relative paths are
+        resolved against the table's folder.
 
     Returns
     -------
@@ -57,7 +69,8 @@ def read_inputs(
     if is_tfds_spec(X):
         X = load_tfds(X, data_dir=data_dir)
     elif isinstance(X, (str, Path)) and Path(X).exists():
-        return _read_path(Path(X), y, require_labels, input_column, label_column, read_folder)
+        return _read_path(Path(X), y, require_labels, input_column, label_column, read_folder,
+                          input_paths)
     elif isinstance(X, (str, Path)) and Path(X).suffix.lower() in TABLE_SUFFIXES:
         raise ValueError(f"File not found. Received: X={str(X)!r}")
     if isinstance(X, tf.data.Dataset):
@@ -67,6 +80,7 @@ def read_inputs(
         x, y_from_frame = split_columns(
             X, input_column, label_column if y is None else None,
             require_labels=require_labels and y is None,
+            default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
         )
         return x, read_labels(y_from_frame if y is None else y, require_labels)
     return X, read_labels(y, require_labels)
@@ -115,7 +129,7 @@ def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray 
     return x_array, (np.asarray(ys) if paired else None)
 
 
-def _read_path(path, y, require_labels, input_column, label_column, read_folder):
+def _read_path(path, y, require_labels, input_column, label_column, read_folder, input_paths):
     if path.is_dir():
         if read_folder is None:
             raise ValueError(
@@ -126,8 +140,11 @@ def _read_path(path, y, require_labels, input_column, label_column, read_folder)
         return x, read_labels(y_from_folder if y is None else y, require_labels)
     frame = read_table(path)
     x, y_from_table = split_columns(
-        frame, input_column, label_column, require_labels=require_labels and y is None
+        frame, input_column, label_column, require_labels=require_labels and y is None,
+        default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
     )
+    if input_paths:
+        x = [str(path.parent / entry) if isinstance(entry, str) else entry for entry in x]
     return x, read_labels(y_from_table if y is None else y, require_labels)
 
 

@@ -100,6 +100,11 @@ def check_images(images) -> np.ndarray:
     except ValueError:  # a list of arrays of different shapes
         raise ValueError("Images given as arrays must all have one shape (resize them, or "
                          "pass image paths, which are resized on reading).") from None
+    if array.ndim == 1 and array.size and all(isinstance(v, (str, Path)) for v in array):
+        other = next((str(v) for v in array if not str(v).lower().endswith(IMAGE_SUFFIXES)),
+                     str(array[0]))
+        raise ValueError(f"Expected image file paths ending in one of {IMAGE_SUFFIXES}. "
+                         f"Received: {other!r}")
     if (array.dtype == object or not np.issubdtype(array.dtype, np.number)
             or np.iscomplexobj(array)):
         raise TypeError(

@@ -52,6 +52,21 @@ def test_csv_and_tsv_files(tmp_path):
         _read(str(tmp_path / "missing.csv"))
 
 
+def test_a_table_of_paths_is_read_relative_to_its_folder(tmp_path):
+    (tmp_path / "set").mkdir()
+    absolute = str(tmp_path / "elsewhere.wav")
+    pd.DataFrame({"label": ["a", "b"], "path": ["clips/1.wav", absolute]}).to_csv(
+        tmp_path / "set" / "manifest.csv", index=False)
+    x, y = read_inputs(str(tmp_path / "set" / "manifest.csv"), require_labels=True,
+                       input_paths=True)
+    assert x == [str(tmp_path / "set" / "clips" / "1.wav"), absolute] and list(y) == ["a", "b"]
+    # A DataFrame's paths stay as given (relative to the working directory); the path
+    # column is found by name, wherever it is.
+    frame = pd.DataFrame({"speaker": ["s1", "s2"], "file": ["1.wav", "2.wav"], "label": [0, 1]})
+    x, y = read_inputs(frame, require_labels=True, input_paths=True)
+    assert list(x) == ["1.wav", "2.wav"] and list(y) == [0, 1]
+
+
 def test_missing_labels_and_length_mismatch_are_clear():
     with pytest.raises(ValueError, match="Labels are required"):
         _read(TEXTS)
