@@ -82,6 +82,8 @@ def read_inputs(
             require_labels=require_labels and y is None,
             default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
         )
+        if input_paths:
+            x = _file_paths(x, folder=None)
         return x, read_labels(y_from_frame if y is None else y, require_labels)
     return X, read_labels(y, require_labels)
 
@@ -144,8 +146,17 @@ def _read_path(path, y, require_labels, input_column, label_column, read_folder,
         default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
     )
     if input_paths:
-        x = [str(path.parent / entry) if isinstance(entry, str) else entry for entry in x]
+        x = _file_paths(x, folder=path.parent)
     return x, read_labels(y_from_table if y is None else y, require_labels)
+
+
+def _file_paths(column, *, folder: Path | None) -> list[str]:
+    """A table's column of file paths as strings, relative ones joined to ``folder``."""
+    for row, entry in enumerate(column):
+        if not isinstance(entry, (str, Path)) or not str(entry).strip():
+            raise ValueError("Expected a file path in every row of the input column. "
+                             f"Received: {entry!r} at row {row} (counting from 0)")
+    return [str(entry if folder is None else folder / entry) for entry in column]
 
 
 def read_labels(y: Any, require_labels: bool) -> np.ndarray | None:

@@ -65,6 +65,11 @@ def test_a_table_of_paths_is_read_relative_to_its_folder(tmp_path):
     frame = pd.DataFrame({"speaker": ["s1", "s2"], "file": ["1.wav", "2.wav"], "label": [0, 1]})
     x, y = read_inputs(frame, require_labels=True, input_paths=True)
     assert list(x) == ["1.wav", "2.wav"] and list(y) == [0, 1]
+    # An empty cell is named, not read as some other kind of input.
+    pd.DataFrame({"path": ["1.wav", None], "label": [0, 1]}).to_csv(tmp_path / "gap.csv",
+                                                                    index=False)
+    with pytest.raises(ValueError, match="file path in every row.*nan at row 1"):
+        read_inputs(str(tmp_path / "gap.csv"), require_labels=True, input_paths=True)
 
 
 def test_missing_labels_and_length_mismatch_are_clear():
