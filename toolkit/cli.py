@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="texts, image files, or one table file / image folder")
     predict.add_argument("--out", help="segmentation: also write each predicted mask here as a "
                                        "PNG of class ids, named after its image")
+    predict.add_argument("--min-score", type=float, metavar="SCORE",
+                         help="detection: print only the boxes scoring at least SCORE (predict "
+                              "keeps every box above the task's score_threshold, 0.05 by default)")
 
     evaluate = commands.add_parser("evaluate", help="score a saved task on labelled data")
     evaluate.add_argument("model", help="directory written by `toolkit fit`")
@@ -114,6 +117,17 @@ def _run(args: argparse.Namespace) -> int:
         from toolkit.preprocessing.image import IMAGE_SUFFIXES
 
         task = Task.load(args.model)
+        if args.out:
+            if not hasattr(task, "class_names_"):
+                raise ValueError(f"--out writes segmentation masks; a {task.task_name} task prints "
+                                 "its predictions. Redirect them instead: ... > predictions.txt")
+            _check_writable_folder("--out", args.out)
+        if args.min_score is not None:
+            if "score_threshold" not in task.get_params():
+                raise ValueError(f"--min-score filters detected boxes; a {task.task_name} task "
+                                 "has none.")
+            if not 0 <= args.min_score <= 1:
+                raise ValueError(f"--min-score must be between 0 and 1. Received: {args.min_score}")
         inputs = args.inputs
         if (len(inputs) == 1 and Path(inputs[0]).exists()
                 and not inputs[0].lower().endswith(IMAGE_SUFFIXES)):
@@ -124,11 +138,6 @@ def _run(args: argparse.Namespace) -> int:
             for entities in task.predict_entities(inputs):
                 print(json.dumps(entities))
             return 0
-        if args.out:
-            if not hasattr(task, "class_names_"):
-                raise ValueError(f"--out writes segmentation masks; a {task.task_name} task prints "
-                                 "its predictions. Redirect them instead: ... > predictions.txt")
-            _check_writable_folder("--out", args.out)
         predictions = task.predict(inputs)
         if hasattr(predictions, "to_string"):  # a forecast: a DataFrame over future steps
             print(predictions.to_string())
@@ -139,6 +148,9 @@ def _run(args: argparse.Namespace) -> int:
 
             for prediction in predictions:
                 if isinstance(prediction, dict):  # detections: one JSON object per image
+                    if args.min_score is not None:
+                        kept = prediction["scores"] >= args.min_score
+                        prediction = {key: value[kept] for key, value in prediction.items()}
                     prediction = json.dumps({key: value.tolist() if hasattr(value, "tolist") else value
                                              for key, value in prediction.items()})
                 print(prediction)

@@ -97,6 +97,14 @@ def test_save_load_round_trip_predicts_the_same_from_image_paths(fitted, tmp_pat
     assert main(["predict", str(tmp_path / "model"), str(paths[0])]) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     np.testing.assert_allclose(printed["boxes"], before[0]["boxes"], atol=1e-3)
+    threshold = float(np.median(before[0]["scores"]))
+    assert main(["predict", str(tmp_path / "model"), str(paths[0]), "--min-score",
+                 str(threshold)]) == 0
+    shown = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0 < len(shown["scores"]) == int((before[0]["scores"] >= threshold).sum())
+    assert min(shown["scores"]) >= threshold and len(shown["labels"]) == len(shown["boxes"])
+    assert main(["predict", str(tmp_path / "model"), str(paths[0]), "--min-score", "1.5"]) == 2
+    assert "--min-score must be between 0 and 1" in capsys.readouterr().err
 
 
 def test_bad_annotations_raise_clearly_or_are_dropped_with_a_count():

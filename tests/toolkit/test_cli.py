@@ -37,6 +37,8 @@ def test_fit_predict_evaluate(tmp_path, table, capsys):
     assert (tmp_path / "r" / "metrics.json").is_file()
     assert main(["predict", str(model), "text", "--out", str(tmp_path / "p")]) == 2
     assert "--out writes segmentation masks" in capsys.readouterr().err
+    assert main(["predict", str(model), "text", "--min-score", "0.5"]) == 2
+    assert "--min-score filters detected boxes" in capsys.readouterr().err
 
 
 def test_ner_from_a_conll_file_predicts_entities_as_json(tmp_path, capsys):
@@ -52,6 +54,9 @@ def test_ner_from_a_conll_file_predicts_entities_as_json(tmp_path, capsys):
     for text, line in zip(["Alice visited Paris.", "Rain fell"], lines):
         for entity in json.loads(line):
             assert text[entity["start"]:entity["end"]] == entity["text"]
+    # Options for other tasks are refused for raw texts too, not silently ignored.
+    assert main(["predict", str(model), "Rain fell", "--out", str(tmp_path / "masks")]) == 2
+    assert "--out writes segmentation masks" in capsys.readouterr().err
     assert main(["evaluate", str(model), "--data", str(conll)]) == 0
     assert "| f1 |" in capsys.readouterr().out
 
