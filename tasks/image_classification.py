@@ -171,7 +171,7 @@ class ImageClassificationTask(ClassificationTask):
             read_folder=lambda path: read_image_folder(path, self._file_size(), channels),
         )
         if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "UO":
-            x = x.tolist()  # paths in an array or a table's column
+            x = x.tolist()  # paths given as an array (a table's column is a list already)
         if is_image_path_list(x):
             x = read_image_files(x, self._file_size(), channels)
         return Examples(check_images(x), y)
