@@ -6,6 +6,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 from PIL import Image
 
@@ -13,6 +14,8 @@ from toolkit.backbones.registry import get_backbone_spec
 from toolkit.backbones.stages import stage_model
 from toolkit.data.examples import Examples
 from toolkit.data.mask_folders import find_mask_folders, pair_mask_files
+from toolkit.data.sources import read_inputs
+from toolkit.data.tables import TABLE_SUFFIXES
 from toolkit.evaluation.segmentation import (
     CrossEntropyDiceLoss,
     SegmentationReport,
@@ -76,6 +79,11 @@ class SegmentationTask(Task):
         For colour (RGB) mask files: the colour of each class, in class order.
     ignore_index : int, optional
         Mask value of pixels left out of loss and metrics (e.g. VOC's 255 borders).
+    label_column : str, optional
+        For a table (CSV/TSV file or DataFrame) of image/mask path pairs: the column of
+        mask paths (default ``"mask"``, else ``"label"``, else the last column); the
+        image column is ``"image"``/``"path"``/``"file"``/``"filename"`` or else the
+        first other one. A table file's relative paths are taken from its folder.
     image_size : int, (height, width) or None
         Size the network sees; ``None`` keeps the training arrays' common size, or
         the backbone's default (160 for ``unet``, 227 for ``squeezenet``, 224 for the
@@ -119,6 +127,7 @@ class SegmentationTask(Task):
         instances: bool = False,
         palette: list | None = None,
         ignore_index: int | None = None,
+        label_column: str | None = None,
         image_size: int | tuple[int, int] | None = None,
         augment: str | None = "flip",
         fine_tuning: str = "gradual",
@@ -147,6 +156,7 @@ class SegmentationTask(Task):
         self.instances = instances
         self.palette = palette
         self.ignore_index = ignore_index
+        self.label_column = label_column
         self.image_size = image_size
         self.augment = augment
         self.fine_tuning = fine_tuning
@@ -175,7 +185,7 @@ class SegmentationTask(Task):
     def _read(self, X, y=None, *, training: bool) -> Examples:
         """Images (and masks) at their own sizes: ``x``/``y`` are lists of arrays."""
         self._check_params()  # masks are checked against num_classes and ignore_index
-        images, masks = _read_pairs(X, y, training=training)
+        images, masks = _read_pairs(X, y, training=training, label_column=self.label_column)
         channels = getattr(self, "channels_", None)
         images = [_read_image(image, channels) if isinstance(image, (str, Path))
                   else check_images(np.asarray(image)[np.newaxis])[0] for image in images]
@@ -385,13 +395,19 @@ class SegmentationTask(Task):
         self.class_names_ = [str(name) for name in state["class_names"]]
 
 
-def _read_pairs(X, y, *, training: bool):
+def _read_pairs(X, y, *, training: bool, label_column: str | None):
     """Normalise the accepted input forms to ``(images, masks or None)`` lists whose items
     are paths or arrays."""
+    if isinstance(X, pd.DataFrame) or (isinstance(X, (str, Path))
+                                       and Path(X).suffix.lower() in TABLE_SUFFIXES):
+        images, masks = read_inputs(X, y, require_labels=training, label_column=label_column,
+                                    input_paths=True, label_paths=True)
+        return _read_pairs(images, masks, training=training, label_column=None)
     if isinstance(X, (str, Path)):
         if not Path(X).is_dir():
             raise ValueError(
-                f"X must be a folder, image paths or an image array. Received: X={str(X)!r}")
+                "X must be a folder, a table of image/mask paths (CSV/TSV), image paths or an "
+                f"image array. Received: X={str(X)!r}")
         if y is not None:
             return pair_mask_files(X, y)
         if not training:
@@ -407,8 +423,8 @@ def _read_pairs(X, y, *, training: bool):
                     f"Image paths must end in one of {IMAGE_SUFFIXES}. Received: {str(item)!r}")
     else:
         raise ValueError(
-            "X must be an image array (n, h, w[, c]), a list of images or image paths, or "
-            f"a folder. Received: X of type {type(X).__name__}"
+            "X must be an image array (n, h, w[, c]), a list of images or image paths, a "
+            f"folder, or a table of image/mask paths. Received: X of type {type(X).__name__}"
         )
     if y is None:
         return images, None

@@ -142,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
         if hasattr(predictions, "to_string"):  # a forecast: a DataFrame over future steps
             print(predictions.to_string())
         elif hasattr(task, "class_names_") and len(predictions) and np.ndim(predictions[0]) == 2:
-            _print_masks(task.class_names_, inputs, predictions, args.out)
+            _print_masks(task.class_names_, _image_names(inputs, task), predictions, args.out)
         else:
             import json
 
@@ -191,16 +191,27 @@ def _parse_params(pairs: list[str], task, *, given: dict) -> dict:
     return params
 
 
-def _print_masks(class_names: list[str], inputs, masks, out: str | None) -> None:
+def _image_names(inputs, task) -> list[str]:
+    """The image each prediction belongs to, in the order the task read them: the given
+    files, a folder's images, or a table's image column."""
+    from toolkit.data.sources import read_inputs
+    from toolkit.preprocessing.image import list_images
+
+    if isinstance(inputs, list):
+        return inputs
+    if Path(inputs).is_dir():
+        return [str(p) for p in list_images(inputs)]
+    return read_inputs(inputs, require_labels=False, label_column=task.label_column,
+                       input_paths=True, label_paths=True)[0]
+
+
+def _print_masks(class_names: list[str], names: list[str], masks, out: str | None) -> None:
     """One JSON line per image: its mask's shape, the share of each class, and where the
     mask was written (``out``: 8-bit PNG of class ids, 16-bit past 256 classes)."""
     import json
 
     from PIL import Image
 
-    from toolkit.preprocessing.image import list_images
-
-    names = inputs if isinstance(inputs, list) else [str(p) for p in list_images(inputs)]
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
     written = set()

@@ -69,6 +69,26 @@ def test_folders_instances_and_fpn_decoder(tmp_path):
     assert report.metrics["mean_iou"] == task.score(str(tmp_path))
 
 
+
+def test_a_table_of_image_mask_paths_reads_as_the_path_lists(tmp_path):
+    import pandas as pd
+
+    images, masks = _rectangles(8, seed=2)
+    paths = _write_pairs(tmp_path / "data", images, masks)
+    mask_paths = [p.replace("images", "masks").replace(".png", "_mask.png") for p in paths]
+    relative = pd.DataFrame({"image": [f"images/{i:03d}.png" for i in range(8)],
+                             "seg": [f"masks/{i:03d}_mask.png" for i in range(8)]})
+    relative.to_csv(tmp_path / "data" / "pairs.csv", index=False)
+    table = str(tmp_path / "data" / "pairs.csv")
+    from_lists = Task("segmentation", **FAST).fit(paths, mask_paths)
+    from_table = Task("segmentation", label_column="seg", **FAST).fit(table)
+    np.testing.assert_array_equal(from_table.predict(table), from_lists.predict(paths))
+    assert from_table.score(table) == from_lists.score(paths, mask_paths)
+    frame = pd.DataFrame({"image": paths, "mask": mask_paths})  # DataFrame: paths as given
+    assert from_lists.score(frame) == from_lists.score(paths, mask_paths)
+    with pytest.raises(ValueError, match="Column not found.*label_column='masks'"):
+        Task("segmentation", label_column="masks", **FAST).fit(table)
+
 def test_bad_masks_give_clear_errors(tmp_path):
     images, masks = _rectangles(4)
     task = Task("segmentation", **FAST)

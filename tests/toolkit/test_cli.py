@@ -1,5 +1,7 @@
 """The ``toolkit`` command: each subcommand, and one-line errors with non-zero exits."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -143,6 +145,35 @@ def test_segmentation_predict_prints_class_shares_and_writes_masks(tmp_path, cap
     assert main(["predict", str(tmp_path / "model"), str(folder / "photo0.png")]) == 0
     assert "mask" not in json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
+
+
+def test_segmentation_from_a_table_of_image_mask_paths(tmp_path, capsys):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    (tmp_path / "set" / "img").mkdir(parents=True)
+    (tmp_path / "set" / "ann").mkdir()
+    rows = ["photo,annotation"]
+    for index, image in enumerate(rng.integers(0, 255, (6, 16, 16, 3)).astype("uint8")):
+        Image.fromarray(image).save(tmp_path / "set" / "img" / f"p{index}.png")
+        Image.fromarray((image[..., 0] > 127).astype("uint8")).save(
+            tmp_path / "set" / "ann" / f"p{index}.png")
+        rows.append(f"img/p{index}.png,ann/p{index}.png")
+    table = tmp_path / "set" / "pairs.csv"
+    table.write_text("\n".join(rows) + "\n")
+    model = str(tmp_path / "model")
+    assert main(["fit", "segmentation", "--data", str(table), "--label-column", "annotation",
+                 "--epochs", "1", "--image-size", "16", "--verbose", "0", "--out", model]) == 0
+    assert main(["evaluate", model, "--data", str(table)]) == 0
+    assert "mean_iou" in capsys.readouterr().out
+    assert main(["predict", model, str(table), "--out", str(tmp_path / "masks")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [line["input"] for line in lines] == [
+        str(tmp_path / "set" / "img" / f"p{index}.png") for index in range(6)]
+    assert all(Path(line["mask"]).is_file() and line["shape"] == [16, 16] for line in lines)
 
 def test_a_diverged_fit_is_one_line_too(tmp_path, table, capsys, monkeypatch):
     from tasks.sentiment import SentimentTask

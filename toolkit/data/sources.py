@@ -4,8 +4,9 @@ Supported forms: Python lists, NumPy arrays, pandas Series/DataFrames (columns b
 name), ``tf.data.Dataset`` of ``(x, y)`` pairs (batched or not), table files (CSV/TSV
 with a header), ``"tfds:NAME[:SPLIT]"``, and folders (read by the task, e.g. a
 class-per-subfolder image directory). A table's input column may hold file paths
-(``input_paths=True``): relative ones are taken relative to the table file's folder, as
-dataset manifests are written.
+(``input_paths=True``), and so may its label column (``label_paths=True``, segmentation
+masks): relative ones are taken relative to the table file's folder, as dataset
+manifests are written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ FolderReader = Callable[[Path], tuple[Any, Any]]
 #: Input column names looked for first: texts, or (``input_paths=True``) file paths.
 TEXT_COLUMNS = ("text", "sentence")
 PATH_COLUMNS = ("path", "file", "filename", "image", "audio")
+#: Label column names looked for first when the labels are file paths (masks).
+LABEL_PATH_COLUMNS = ("mask", "label")
 
 
 def read_inputs(
@@ -37,6 +40,7 @@ def read_inputs(
     data_dir: str | Path | None = None,
     read_folder: FolderReader | None = None,
     input_paths: bool = False,
+    label_paths: bool = False,
 ) -> tuple[Any, Any]:
     """Resolve ``X``/``y`` into an input array and a label array (or ``None``).
 
@@ -59,6 +63,10 @@ def read_inputs(
     input_paths : bool
         The inputs are file paths (images, audio); a table file's relative paths are
         resolved against the table's folder.
+    label_paths : bool
+        The labels are file paths too (segmentation masks), resolved the same way and
+        returned as a list; the label column is looked for as ``LABEL_PATH_COLUMNS``
+        (``"mask"``, then ``"label"``) before falling back to the last column.
 
     Returns
     -------
@@ -70,21 +78,17 @@ def read_inputs(
         X = load_tfds(X, data_dir=data_dir)
     elif isinstance(X, (str, Path)) and Path(X).exists():
         return _read_path(Path(X), y, require_labels, input_column, label_column, read_folder,
-                          input_paths)
+                          input_paths, label_paths)
     elif isinstance(X, (str, Path)) and Path(X).suffix.lower() in TABLE_SUFFIXES:
         raise ValueError(f"File not found. Received: X={str(X)!r}")
     if isinstance(X, tf.data.Dataset):
         x, y_from_data = dataset_to_arrays(X)
         return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
-        x, y_from_frame = split_columns(
-            X, input_column, label_column if y is None else None,
-            require_labels=require_labels and y is None,
-            default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
-        )
-        if input_paths:
-            x = _file_paths(x, folder=None)
-        return x, read_labels(y_from_frame if y is None else y, require_labels)
+        return _read_frame(X, y, folder=None, require_labels=require_labels,
+                           input_column=input_column,
+                           label_column=label_column if y is None else None,
+                           input_paths=input_paths, label_paths=label_paths)
     return X, read_labels(y, require_labels)
 
 
@@ -131,7 +135,8 @@ def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray 
     return x_array, (np.asarray(ys) if paired else None)
 
 
-def _read_path(path, y, require_labels, input_column, label_column, read_folder, input_paths):
+def _read_path(path, y, require_labels, input_column, label_column, read_folder, input_paths,
+               label_paths):
     if path.is_dir():
         if read_folder is None:
             raise ValueError(
@@ -140,21 +145,31 @@ def _read_path(path, y, require_labels, input_column, label_column, read_folder,
             )
         x, y_from_folder = read_folder(path)
         return x, read_labels(y_from_folder if y is None else y, require_labels)
-    frame = read_table(path)
+    return _read_frame(read_table(path), y, folder=path.parent, require_labels=require_labels,
+                       input_column=input_column, label_column=label_column,
+                       input_paths=input_paths, label_paths=label_paths)
+
+
+def _read_frame(frame, y, *, folder, require_labels, input_column, label_column, input_paths,
+                label_paths):
+    """``(x, y)`` from a table's columns; path columns resolved against ``folder``."""
     x, y_from_table = split_columns(
         frame, input_column, label_column, require_labels=require_labels and y is None,
         default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
+        default_label_names=LABEL_PATH_COLUMNS if label_paths else ("label",),
     )
     if input_paths:
-        x = _file_paths(x, folder=path.parent)
+        x = _file_paths(x, folder=folder, column_role="input")
+    if y is None and label_paths and y_from_table is not None:
+        return x, _file_paths(y_from_table, folder=folder, column_role="label")
     return x, read_labels(y_from_table if y is None else y, require_labels)
 
 
-def _file_paths(column, *, folder: Path | None) -> list[str]:
+def _file_paths(column, *, folder: Path | None, column_role: str) -> list[str]:
     """A table's column of file paths as strings, relative ones joined to ``folder``."""
     for row, entry in enumerate(column):
         if not isinstance(entry, (str, Path)) or not str(entry).strip():
-            raise ValueError("Expected a file path in every row of the input column. "
+            raise ValueError(f"Expected a file path in every row of the {column_role} column. "
                              f"Received: {entry!r} at row {row} (counting from 0)")
     return [str(entry if folder is None else folder / entry) for entry in column]
 

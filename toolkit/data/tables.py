@@ -40,17 +40,19 @@ def split_columns(
     *,
     require_labels: bool,
     default_input_names: tuple[str, ...] = ("text", "sentence"),
+    default_label_names: tuple[str, ...] = ("label",),
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Pick the input and label columns of ``frame``.
 
-    ``label_column=None`` means ``"label"`` if present, else (when labels are
-    required) the last column;
+    ``label_column=None`` means the first of ``default_label_names`` present, else
+    (when labels are required) the last column;
     ``input_column=None`` means the first of ``default_input_names`` present, else the
     first column that is not the label column.
     """
     columns = [str(c) for c in frame.columns]
-    if label_column is None and ("label" in columns or require_labels):
-        label_column = "label" if "label" in columns else columns[-1]
+    named = [name for name in default_label_names if name in columns]
+    if label_column is None and (named or require_labels):
+        label_column = named[0] if named else columns[-1]
     if input_column is None:
         present = [name for name in default_input_names if name in columns]
         others = [c for c in columns if c != label_column]

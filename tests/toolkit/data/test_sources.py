@@ -72,6 +72,23 @@ def test_a_table_of_paths_is_read_relative_to_its_folder(tmp_path):
         read_inputs(str(tmp_path / "gap.csv"), require_labels=True, input_paths=True)
 
 
+
+def test_a_table_of_path_pairs_resolves_both_columns(tmp_path):
+    (tmp_path / "set").mkdir()
+    pd.DataFrame({"mask": ["m/1.png", "m/2.png"], "image": ["i/1.png", "i/2.png"],
+                  "split": ["train", "train"]}).to_csv(tmp_path / "set" / "pairs.csv", index=False)
+    table = str(tmp_path / "set" / "pairs.csv")
+    x, y = read_inputs(table, require_labels=True, input_paths=True, label_paths=True)
+    folder = tmp_path / "set"
+    assert x == [str(folder / "i" / "1.png"), str(folder / "i" / "2.png")]
+    assert y == [str(folder / "m" / "1.png"), str(folder / "m" / "2.png")]  # "mask", not last
+    x, y = read_inputs(table, require_labels=False, input_paths=True, label_paths=True)
+    assert len(x) == 2 and y is None
+    pd.DataFrame({"image": ["1.png"], "mask": [None]}).to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(ValueError, match="file path in every row of the label column.*row 0"):
+        read_inputs(str(tmp_path / "gap.csv"), require_labels=True, input_paths=True,
+                    label_paths=True)
+
 def test_missing_labels_and_length_mismatch_are_clear():
     with pytest.raises(ValueError, match="Labels are required"):
         _read(TEXTS)
