@@ -79,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.exceptions import NotFittedError
 
     try:
-        return _run(args)
+        status = _run(args)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return status
+    except BrokenPipeError:  # the reader stopped early (`toolkit predict ... | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs advise
+        return 128 + 13  # what a shell reports for a command ended by SIGPIPE
     except (ValueError, TypeError, NotFittedError, OSError, FloatingPointError) as error:
         print(f"toolkit: error: {error}", file=sys.stderr)
         return 2

@@ -175,6 +175,22 @@ def test_segmentation_from_a_table_of_image_mask_paths(tmp_path, capsys):
         str(tmp_path / "set" / "img" / f"p{index}.png") for index in range(6)]
     assert all(Path(line["mask"]).is_file() and line["shape"] == [16, 16] for line in lines)
 
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `toolkit backbones | head -1` once head has exited
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from toolkit.cli import main; "
+                               "sys.exit(main(['backbones', '--kind', 'audio']))"],
+        stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write_end)
+    assert result.returncode == 141 and "Broken pipe" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+
 def test_a_diverged_fit_is_one_line_too(tmp_path, table, capsys, monkeypatch):
     from tasks.sentiment import SentimentTask
 
