@@ -86,6 +86,7 @@ def test_a_table_of_image_mask_paths_reads_as_the_path_lists(tmp_path):
     assert from_table.score(table) == from_lists.score(paths, mask_paths)
     frame = pd.DataFrame({"image": paths, "mask": mask_paths})  # DataFrame: paths as given
     assert from_lists.score(frame) == from_lists.score(paths, mask_paths)
+    assert from_lists.score(frame[["image"]], masks) == from_lists.score(paths, masks)
     with pytest.raises(ValueError, match="Column not found.*label_column='masks'"):
         Task("segmentation", label_column="masks", **FAST).fit(table)
 

@@ -160,8 +160,10 @@ def _read_frame(frame, y, *, folder, require_labels, input_column, label_column,
     )
     if input_paths:
         x = _file_paths(x, folder=folder, column_role="input")
-    if y is None and label_paths and y_from_table is not None:
-        return x, _file_paths(y_from_table, folder=folder, column_role="label")
+    if label_paths:  # masks, not class labels: the table's paths, or y as given
+        if y is None and y_from_table is not None:
+            return x, _file_paths(y_from_table, folder=folder, column_role="label")
+        return x, y
     return x, read_labels(y_from_table if y is None else y, require_labels)
 
 
