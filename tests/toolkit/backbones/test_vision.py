@@ -18,7 +18,7 @@ from keras.src.utils import file_utils
 from toolkit.backbones import applications, vision  # noqa: F401  (registration)
 from toolkit.backbones.registry import get_backbone_spec
 
-SMALL_BACKBONES = ["lenet", "resnet", "resnext", "densenet", "squeezenet"]
+SMALL_BACKBONES = ["lenet", "vgg", "resnet", "resnext", "densenet", "squeezenet"]
 APPLICATIONS = ["mobilenetv2", "resnet50", "densenet121", "convnext_tiny", "efficientnetb0"]
 
 
