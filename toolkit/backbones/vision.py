@@ -258,6 +258,7 @@ def build_vgg(input_shape: tuple[int, int, int], weights: str | None = None) -> 
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     return keras.Model(inputs, x, name="vgg")
 
+
 @register_backbone(
     "resnet", kind="vision", normalization="unit", default_image_size=32,
     min_image_size=8,
