@@ -26,6 +26,7 @@ from toolkit.training.lr_finder import LRFinderResult, find_learning_rate
 from toolkit.training.distribute import resolve_strategy
 from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
 from toolkit.training.precision import dtype_policy, float32_outputs
+from toolkit.training.schedules import check_schedule
 from toolkit.training.seeding import set_seed
 
 _TASKS: dict[str, type[Task]] = {}
@@ -227,8 +228,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             self._fit_preprocessing(train)
             self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
             self.model_ = self._new_model()
-            self.history_ = self._train(train, validation,
-                                        self._training_stages(fine_tuning=False))
+            self.history_ = self._fit_model(train, validation)
         except BaseException:
             # A failed fit (bad input, divergence, an interrupt) leaves an unfitted
             # task, not a half-built one that predicts from NaN or stale weights.
@@ -236,6 +236,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 delattr(self, name)
             raise
         return self
+
+    def _fit_model(self, train: Examples, validation: Examples | None) -> dict:
+        """Train the new ``model_`` from scratch and return its history (a task that
+        can solve its model in closed form does so here)."""
+        return self._train(train, validation, self._training_stages(fine_tuning=False))
 
     def fine_tune(
         self,
@@ -447,20 +452,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _train(
         self, train: Examples, validation: Examples | None, stages: list[loop.Stage]
     ) -> dict:
-        batch_size = self._check_positive_int("batch_size", self.batch_size)
-        steps_per_execution = self._check_positive_int(
-            "steps_per_execution", getattr(self, "steps_per_execution", 1))
-        weight_decay = self._check_non_negative_float("weight_decay", self.weight_decay)
-        sam_rho = self._check_non_negative_float("sam_rho", getattr(self, "sam_rho", 0.0))
-        early_stopping = self.early_stopping
-        if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(
-                early_stopping, (int, np.integer)) or early_stopping < 0):
-            raise ValueError("early_stopping must be None (off) or a number of epochs >= 0. "
-                             f"Received: early_stopping={early_stopping!r}")
-        jit_compile = getattr(self, "jit_compile", "auto")
-        if not (jit_compile is True or jit_compile is False or jit_compile == "auto"):
-            raise ValueError("jit_compile must be True, False or 'auto'. "
-                             f"Received: jit_compile={jit_compile!r}")
+        settings = self._training_settings()
+        batch_size = settings.pop("batch_size")
         inputs, targets = self._encode(train)
         check_finite(inputs, "inputs")
         check_finite(targets, "targets")
@@ -481,17 +474,35 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 val_ds,
                 loss=self._loss(),
                 metrics=self._metrics(),
-                schedule=self.schedule,
-                weight_decay=weight_decay,
                 clipnorm=loop.CLIPNORM if self._recurrent() else None,
-                early_stopping=early_stopping,
                 callbacks=self.callbacks,
                 verbose=self.verbose,
-                jit_compile=jit_compile,
-                steps_per_execution=steps_per_execution,
                 checkpoint_dir=getattr(self, "checkpoint_dir", None),
-                sam_rho=sam_rho,
+                **settings,
             )
+
+    def _training_settings(self) -> dict:
+        """The gradient-training settings, checked: ``batch_size`` and the keywords of
+        :func:`~toolkit.training.loop.run_stages` they set."""
+        early_stopping = self.early_stopping
+        if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(
+                early_stopping, (int, np.integer)) or early_stopping < 0):
+            raise ValueError("early_stopping must be None (off) or a number of epochs >= 0. "
+                             f"Received: early_stopping={early_stopping!r}")
+        jit_compile = getattr(self, "jit_compile", "auto")
+        if not (jit_compile is True or jit_compile is False or jit_compile == "auto"):
+            raise ValueError("jit_compile must be True, False or 'auto'. "
+                             f"Received: jit_compile={jit_compile!r}")
+        return {
+            "batch_size": self._check_positive_int("batch_size", self.batch_size),
+            "steps_per_execution": self._check_positive_int(
+                "steps_per_execution", getattr(self, "steps_per_execution", 1)),
+            "weight_decay": self._check_non_negative_float("weight_decay", self.weight_decay),
+            "sam_rho": self._check_non_negative_float("sam_rho", getattr(self, "sam_rho", 0.0)),
+            "early_stopping": early_stopping,
+            "jit_compile": jit_compile,
+            "schedule": check_schedule(self.schedule),
+        }
 
     def _check_settings(self, *, positive_ints: tuple = (), fractions: tuple = (),
                         flags: tuple = (), choices: dict | None = None) -> None:

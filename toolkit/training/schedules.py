@@ -64,14 +64,20 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
+def check_schedule(name: str) -> str:
+    """``name`` if it is one of :data:`SCHEDULES`, else a ``ValueError`` naming them."""
+    if name not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}. Received: schedule={name!r}")
+    return name
+
+
 def make_schedule(name: str, learning_rate: float, total_steps: int):
     """Return the learning rate (a float or a schedule) for ``name``.
 
     ``"cosine"`` warms up linearly over 5% of the steps, then decays to 1% of the
     rate; ``"onecycle"`` is :class:`OneCycle`; ``"constant"`` is the plain float.
     """
-    if name not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}. Received: schedule={name!r}")
+    check_schedule(name)
     total_steps = max(int(total_steps), 1)
     if name == "constant":
         return learning_rate
