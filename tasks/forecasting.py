@@ -31,8 +31,10 @@ from toolkit.preprocessing.series import (
     infer_season,
 )
 from toolkit.task import Task, register_task
+from toolkit.training.least_squares import fit_dense_least_squares
 
 NORMALIZATIONS = (None, "last", "mean")
+SOLVERS = ("auto", "least_squares", "gradient")
 
 
 @register_task("forecasting")
@@ -71,11 +73,20 @@ class ForecastingTask(RegressorMixin, Task):
     normalization : None, "mean" or "last"
         Instance normalisation inside the model: subtract each window's mean (or last
         value) from the targets and add it back to the forecast. On ETTh1 it takes the
-        linear model's H=24 MSE from 0.0315 to 0.0270 (the test period sits far below
+        linear model's H=24 MSE from 0.0276 to 0.0264 (the test period sits far below
         the training level).
     channel_independent : bool
         With several targets, forecast each with one shared model (beside all
         covariates) rather than all jointly.
+    solver : "auto", "least_squares" or "gradient"
+        How ``fit`` trains. A model whose only trainable layer is the output layer (the
+        ``linear`` backbone) with a point forecast has a mean-squared-error minimum in
+        closed form: ``"least_squares"`` solves it (ridge regression, the penalty chosen
+        on the validation windows; Toner & Darlow 2024), in about a second and more
+        accurately than gradient descent reaches it. ``"auto"`` (default) does so when
+        it applies and trains by gradient otherwise; ``"gradient"`` always trains by
+        gradient. ``epochs``, the schedule, ``early_stopping`` and ``callbacks`` apply
+        to gradient training only; ``fine_tune`` always trains by gradient.
     units, dropout : int, float
         Width and dropout of the ``mlp``/``lstm``/``gru``/``cnn`` backbones.
     season : int or None
@@ -121,6 +132,7 @@ class ForecastingTask(RegressorMixin, Task):
         backbone: str = "linear",
         normalization: str | None = "mean",
         channel_independent: bool = True,
+        solver: str = "auto",
         units: int = 64,
         dropout: float = 0.1,
         season: int | None = None,
@@ -151,6 +163,7 @@ class ForecastingTask(RegressorMixin, Task):
         self.backbone = backbone
         self.normalization = normalization
         self.channel_independent = channel_independent
+        self.solver = solver
         self.units = units
         self.dropout = dropout
         self.season = season
@@ -175,7 +188,7 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _check_params(self) -> None:
         self._check_settings(positive_ints=("horizon", "lookback", "units"), fractions=("dropout",),
-                             flags=("channel_independent",))
+                             flags=("channel_independent",), choices={"solver": SOLVERS})
         get_backbone_spec(self.backbone, kind="series")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}. "
@@ -304,6 +317,10 @@ class ForecastingTask(RegressorMixin, Task):
     def _recurrent(self) -> bool:
         return self._spec().recurrent
 
+    def _folds(self) -> bool:
+        """Whether the model forecasts each target as its own example (FoldTargets)."""
+        return bool(self.channel_independent) and len(self.targets_) > 1
+
     def _build_model(self) -> keras.Model:
         k = len(self.targets_)
         width = k + len(self._covariates("past_covariates")) + len(self._future_columns())
@@ -317,7 +334,7 @@ class ForecastingTask(RegressorMixin, Task):
         x = past
         if self.normalization is not None:
             x, level = InstanceNormalization(k, self.normalization, name="instance_norm")(x)
-        fold = bool(self.channel_independent) and k > 1
+        fold = self._folds()
         if fold:
             x = FoldTargets(k, name="fold_targets")(x)
             if future is not None:
@@ -334,6 +351,66 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _loss(self):
         return "mse" if self.quantiles is None else PinballLoss(self.quantiles)
+
+    # ------------------------------------------------------------- training
+
+    def _fit_model(self, train: TimeSeries, validation: TimeSeries | None) -> dict:
+        if self.solver == "gradient":
+            return super()._fit_model(train, validation)
+        # The gradient settings are checked here too: a bad value fails the fit that
+        # sets it, not a later fine_tune.
+        self._training_stages(fine_tuning=False)
+        self._training_settings()
+        head = self.model_.get_layer("forecast")
+        head_only = {id(w) for w in self.model_.trainable_weights} == {
+            id(w) for w in head.trainable_weights}
+        if head_only and self.quantiles is None:
+            return self._fit_least_squares(head, train, validation)
+        if self.solver == "least_squares":
+            raise ValueError(
+                "solver='least_squares' needs a point forecast (quantiles=None) from a "
+                "model whose only trainable layer is the output layer (backbone='linear'). "
+                f"Received: backbone={self.backbone!r}, quantiles={self.quantiles!r}; use "
+                "solver='auto' or 'gradient'")
+        return super()._fit_model(train, validation)
+
+    def _fit_least_squares(self, head, train: TimeSeries, validation: TimeSeries | None) -> dict:
+        """Solve the output layer for the minimum of the mean squared error."""
+        outputs = [head.input]
+        if self.normalization is not None:
+            outputs.append(self.model_.get_layer("instance_norm").output[1])
+        with self._strategy().scope():
+            probe = keras.Model(self.model_.inputs, outputs)
+        validation = validation if validation is not None and len(validation) else None
+        solved = fit_dense_least_squares(
+            *self._head_data(probe, train),
+            validation=None if validation is None else self._head_data(probe, validation))
+        head.set_weights([solved.kernel.astype(head.kernel.dtype),
+                          solved.bias.astype(head.bias.dtype)])
+        history = {"loss": [solved.loss]}
+        if solved.val_loss is not None:
+            history["val_loss"] = [solved.val_loss]
+        if self.verbose:
+            validated = "" if validation is None else f", val_loss {solved.val_loss:.4g}"
+            print(f"Least squares: loss {solved.loss:.4g}{validated} (ridge penalty "
+                  f"{solved.penalty:g})", flush=True)
+        return history
+
+    def _head_data(self, probe: keras.Model, series: TimeSeries):
+        """The output layer's inputs on ``series``' windows and the outputs that would
+        give its targets (the level taken out, laid out as the layers after it read)."""
+        inputs, targets = self._encode(series)
+        check_finite(inputs, "inputs")
+        check_finite(targets, "targets")
+        features = probe.predict(make_dataset(inputs, None, batch_size=256), verbose=0)
+        level = 0.0
+        if self.normalization is not None:
+            features, level = features
+        offsets = targets - level
+        n, horizon, k = offsets.shape
+        if self._folds():  # FoldTargets: row i * k + t
+            return features, offsets.transpose(0, 2, 1).reshape(n * k, horizon)
+        return features, offsets.reshape(n, horizon * k)
 
     # ------------------------------------------------------------- forecasting
 

@@ -1,2 +1,2 @@
 """Compile/fit defaults, schedules, the LR finder, fine-tuning stages, seeding, sharpness-aware
-steps and fitting under several replicas."""
+steps, fitting under several replicas, and output layers solved in closed form."""
