@@ -151,7 +151,7 @@ def test_least_squares_solves_the_linear_model_whichever_layout_its_head_has(ind
     assert gradient.history_["loss"][-1] > 100 * task.history_["loss"][0]
 
 
-def test_solver_is_checked_and_least_squares_is_refused_where_it_does_not_apply():
+def test_solver_is_checked_and_least_squares_is_refused_where_it_does_not_apply(monkeypatch):
     data = hourly(seasonal())
     with pytest.raises(ValueError, match="solver must be one of"):
         Task("forecasting", **FAST, solver="newton").fit(data)
@@ -160,6 +160,11 @@ def test_solver_is_checked_and_least_squares_is_refused_where_it_does_not_apply(
             Task("forecasting", **FAST, solver="least_squares", **params).fit(data)
         task = Task("forecasting", **FAST, **params).fit(data)  # "auto": by gradient
         assert len(task.history_["loss"]) == FAST["epochs"]
+    monkeypatch.setattr("tasks.forecasting.LEAST_SQUARES_MAX_FEATURES", FAST["lookback"] - 1)
+    assert len(Task("forecasting", **FAST).fit(data).history_["loss"]) == FAST["epochs"]
+    insisted = Task("forecasting", **FAST, solver="least_squares").fit(data)
+    assert len(insisted.history_["loss"]) == 1  # too many inputs for "auto", as asked
+    monkeypatch.undo()
     solved = Task("forecasting", **FAST).fit(data)
     before = solved.predict(data)
     solved.fine_tune(data, epochs=2)  # continues from the solution by gradient

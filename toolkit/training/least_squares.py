@@ -47,8 +47,23 @@ class LeastSquaresFit:
     val_loss: float | None
 
 
+#: Rows per block of the sums below: the features are never copied whole in float64.
+BLOCK_ROWS = 16384
+
+
+def _blocks(n: int):
+    return (slice(start, start + BLOCK_ROWS) for start in range(0, n, BLOCK_ROWS))
+
+
+def _float64(values: np.ndarray, rows: slice) -> np.ndarray:
+    return np.asarray(values[rows], dtype="float64")
+
+
 def _mse(features, targets, kernel, bias) -> float:
-    return float(np.mean((features @ kernel + bias - targets) ** 2))
+    total = sum(float(np.sum((_float64(features, rows) @ kernel + bias
+                              - _float64(targets, rows)) ** 2))
+                for rows in _blocks(len(features)))
+    return total / targets.size
 
 
 def fit_dense_least_squares(
@@ -62,7 +77,7 @@ def fit_dense_least_squares(
     Parameters
     ----------
     features : ndarray, shape (n, d)
-        The inputs of the dense layer.
+        The inputs of the dense layer. The work grows as ``n * d**2 + d**3``.
     targets : ndarray, shape (n, m)
         What the dense layer should output.
     validation : tuple of ndarray, optional
@@ -83,16 +98,21 @@ def fit_dense_least_squares(
     >>> np.round(fit.kernel.ravel(), 3).tolist(), round(float(fit.bias[0]), 3)
     ([1.0, 2.0, 3.0], 0.5)
     """
-    features = np.asarray(features, dtype="float64")
-    targets = np.asarray(targets, dtype="float64")
+    features, targets = np.asarray(features), np.asarray(targets)
     if features.ndim != 2 or targets.ndim != 2 or len(features) != len(targets) or not len(features):
         raise ValueError("Least squares needs features (n, d) and targets (n, m) with the same "
                          f"n > 0. Received: {features.shape} and {targets.shape}")
-    feature_mean, target_mean = features.mean(axis=0), targets.mean(axis=0)
-    centred = features - feature_mean
-    eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred)
+    feature_mean = np.mean(features, axis=0, dtype="float64")
+    target_mean = np.mean(targets, axis=0, dtype="float64")
+    gram = np.zeros((features.shape[1],) * 2)
+    cross = np.zeros((features.shape[1], targets.shape[1]))
+    for rows in _blocks(len(features)):
+        centred = _float64(features, rows) - feature_mean
+        gram += centred.T @ centred
+        cross += centred.T @ (_float64(targets, rows) - target_mean)
+    eigenvalues, eigenvectors = np.linalg.eigh(gram)
     eigenvalues = np.clip(eigenvalues, 0.0, None)
-    projected = eigenvectors.T @ (centred.T @ (targets - target_mean))
+    projected = eigenvectors.T @ cross
     scale = max(float(eigenvalues.mean()), np.finfo("float64").tiny)
 
     def solve(penalty):
@@ -104,12 +124,10 @@ def fit_dense_least_squares(
         kernel, bias = solve(penalty)
         val_loss = None
     else:
-        val_features = np.asarray(validation[0], dtype="float64")
-        val_targets = np.asarray(validation[1], dtype="float64")
         scored = []
         for candidate in penalties:
             kernel, bias = solve(candidate)
-            scored.append((_mse(val_features, val_targets, kernel, bias), candidate))
+            scored.append((_mse(*validation, kernel, bias), candidate))
         val_loss, penalty = min(scored)
         kernel, bias = solve(penalty)
     return LeastSquaresFit(kernel=kernel, bias=bias, penalty=penalty,
