@@ -486,9 +486,10 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         :func:`~toolkit.training.loop.run_stages` they set."""
         early_stopping = self.early_stopping
         if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(
-                early_stopping, (int, np.integer)) or early_stopping < 0):
-            raise ValueError("early_stopping must be None (off) or a number of epochs >= 0. "
-                             f"Received: early_stopping={early_stopping!r}")
+                early_stopping, (int, np.integer)) or early_stopping < 1):
+            raise ValueError("early_stopping must be None (off) or a patience of at least 1 "
+                             f"epoch. Received: early_stopping={early_stopping!r}")
+        early_stopping = None if early_stopping is None else int(early_stopping)
         jit_compile = getattr(self, "jit_compile", "auto")
         if not (jit_compile is True or jit_compile is False or jit_compile == "auto"):
             raise ValueError("jit_compile must be True, False or 'auto'. "

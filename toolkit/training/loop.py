@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from toolkit.training.early_stopping import MinimumEpochsEarlyStopping
 from toolkit.training.optimizers import DEFAULT_WEIGHT_DECAY, make_optimizer
 from toolkit.training.schedules import make_schedule
 from toolkit.training.replicas import replica_safe
@@ -70,6 +71,8 @@ def run_stages(
 
     Early stopping watches ``val_loss`` with ``patience=early_stopping`` and restores
     the best weights; it is off without validation data or with ``early_stopping=None``.
+    Under a decaying schedule (``"cosine"``, ``"onecycle"``) it never stops a stage
+    before half its epochs (:class:`MinimumEpochsEarlyStopping`).
     A loss that turns NaN stops training (``keras.callbacks.TerminateOnNaN``) and raises
     a ``FloatingPointError`` saying what to try.
 
@@ -111,7 +114,8 @@ def run_stages(
         )
         if verbose and len(stages) > 1:
             print(f"[toolkit] stage '{stage.name}': {stage.epochs} epochs, lr={stage.learning_rate:g}")
-        stage_callbacks = _callbacks(validation, early_stopping, callbacks)
+        min_epochs = 0 if schedule == "constant" else stage.epochs // 2
+        stage_callbacks = _callbacks(validation, early_stopping, callbacks, min_epochs)
         if done is not None:
             stage_callbacks += _checkpoint_callbacks(checkpoint_dir, index, stage, validation)
         result = trainer.fit(
@@ -164,7 +168,7 @@ def _check_converging(history: dict, stage: Stage) -> None:
         )
 
 
-def _callbacks(validation, early_stopping, user_callbacks) -> list:
+def _callbacks(validation, early_stopping, user_callbacks, min_epochs: int = 0) -> list:
     callbacks = list(user_callbacks or []) + [keras.callbacks.TerminateOnNaN()]
     if validation is not None and early_stopping is not None:
         if isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1:
@@ -173,8 +177,8 @@ def _callbacks(validation, early_stopping, user_callbacks) -> list:
                 f"Received: early_stopping={early_stopping!r}"
             )
         callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=early_stopping, restore_best_weights=True
+            MinimumEpochsEarlyStopping(
+                min_epochs, monitor="val_loss", patience=early_stopping, restore_best_weights=True
             )
         )
     return callbacks

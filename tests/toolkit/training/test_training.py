@@ -60,6 +60,19 @@ def test_early_stopping_restores_best_weights(tiny_texts, fast_text_params):
     assert restored == pytest.approx(min(task.history_["val_loss"]), rel=1e-4)
 
 
+def test_early_stopping_lets_a_decaying_schedule_run_half_its_epochs(tiny_texts, fast_text_params):
+    """Validation labels flipped: every epoch that learns the training labels raises the
+    validation loss, so plain early stopping (patience 1) stops after the second epoch;
+    under the cosine schedule it waits for half of the 6 epochs."""
+    texts, labels = tiny_texts
+    flipped = ["negative" if label == "positive" else "positive" for label in labels[64:]]
+    params = {**fast_text_params, "epochs": 6, "learning_rate": 0.01, "early_stopping": 1}
+    runs = {schedule: len(Task("sentiment", **params, schedule=schedule).fit(
+        texts[:64], labels[:64], validation_data=(texts[64:], flipped)).history_["loss"])
+        for schedule in ("constant", "cosine")}
+    assert runs == {"constant": 2, "cosine": 3}
+
+
 def test_lr_find_suggests_a_rate_and_leaves_the_task_as_it_was(tiny_texts, fast_text_params):
     task = Task("sentiment", **fast_text_params)
     result = task.lr_find(*tiny_texts, steps=20, min_lr=1e-5, max_lr=1.0)
