@@ -53,7 +53,8 @@ class SentimentTask(ClassificationTask):
         Training settings: at most ``epochs`` passes of AdamW at peak
         ``learning_rate`` under ``schedule`` (``"cosine"``, ``"onecycle"``,
         ``"constant"``), ``validation_split`` held out for early stopping with
-        ``early_stopping`` epochs of patience (``None`` turns it off). The defaults
+        ``early_stopping`` epochs of patience (``None`` turns it off; never before
+        half the epochs under a decaying schedule). The defaults
         suit corpora of tens of thousands of texts (2 epochs of SST-2's 60k phrases
         beat 3); on a few thousand texts raise ``epochs`` (8 or more) or lower
         ``batch_size``.
