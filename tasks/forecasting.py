@@ -412,11 +412,10 @@ class ForecastingTask(RegressorMixin, Task):
         level = 0.0
         if self.normalization is not None:
             features, level = features
-        offsets = targets - level
-        n, horizon, k = offsets.shape
-        if self._folds():  # FoldTargets: row i * k + t
-            return features, offsets.transpose(0, 2, 1).reshape(n * k, horizon)
-        return features, offsets.reshape(n, horizon * k)
+        offsets = (targets - level).astype("float32")
+        if self._folds():  # one row per target, as the model's own fold lays them out
+            offsets = keras.ops.convert_to_numpy(self.model_.get_layer("fold_targets")(offsets))
+        return features, offsets.reshape(len(features), -1)
 
     # ------------------------------------------------------------- forecasting
 

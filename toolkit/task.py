@@ -484,12 +484,6 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _training_settings(self) -> dict:
         """The gradient-training settings, checked: ``batch_size`` and the keywords of
         :func:`~toolkit.training.loop.run_stages` they set."""
-        early_stopping = self.early_stopping
-        if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(
-                early_stopping, (int, np.integer)) or early_stopping < 1):
-            raise ValueError("early_stopping must be None (off) or a patience of at least 1 "
-                             f"epoch. Received: early_stopping={early_stopping!r}")
-        early_stopping = None if early_stopping is None else int(early_stopping)
         jit_compile = getattr(self, "jit_compile", "auto")
         if not (jit_compile is True or jit_compile is False or jit_compile == "auto"):
             raise ValueError("jit_compile must be True, False or 'auto'. "
@@ -500,7 +494,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 "steps_per_execution", getattr(self, "steps_per_execution", 1)),
             "weight_decay": self._check_non_negative_float("weight_decay", self.weight_decay),
             "sam_rho": self._check_non_negative_float("sam_rho", getattr(self, "sam_rho", 0.0)),
-            "early_stopping": early_stopping,
+            "early_stopping": loop.check_early_stopping(self.early_stopping),
             "jit_compile": jit_compile,
             "schedule": check_schedule(self.schedule),
         }

@@ -168,14 +168,21 @@ def _check_converging(history: dict, stage: Stage) -> None:
         )
 
 
+def check_early_stopping(early_stopping) -> int | None:
+    """``early_stopping`` as an int patience (or ``None``: off), else a ``ValueError``."""
+    if early_stopping is None:
+        return None
+    if isinstance(early_stopping, bool) or not isinstance(
+            early_stopping, (int, np.integer)) or early_stopping < 1:
+        raise ValueError("early_stopping must be None (off) or a patience of at least 1 "
+                         f"epoch. Received: early_stopping={early_stopping!r}")
+    return int(early_stopping)
+
+
 def _callbacks(validation, early_stopping, user_callbacks, min_epochs: int = 0) -> list:
     callbacks = list(user_callbacks or []) + [keras.callbacks.TerminateOnNaN()]
+    early_stopping = check_early_stopping(early_stopping)
     if validation is not None and early_stopping is not None:
-        if isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1:
-            raise ValueError(
-                "early_stopping must be a positive int (patience in epochs) or None. "
-                f"Received: early_stopping={early_stopping!r}"
-            )
         callbacks.append(
             MinimumEpochsEarlyStopping(
                 min_epochs, monitor="val_loss", patience=early_stopping, restore_best_weights=True
