@@ -41,10 +41,11 @@ from toolkit.preprocessing.image import (
     check_images,
     is_image_path_list,
     list_images,
+    read_image,
 )
 from toolkit.preprocessing.labels import check_labels
 from toolkit.task import Task, register_task
-from toolkit.training.fine_tuning import FINE_TUNING_MODES, fine_tuning_stages
+from toolkit.training.fine_tuning import FINE_TUNING_MODES
 
 AUTO_LR = 2e-3
 #: Images drawn by ``evaluate``'s report figure.
@@ -191,12 +192,6 @@ class DetectionTask(Task):
 
     # ------------------------------------------------------------- reading
 
-    def fit(self, X, y=None, *, validation_data=None) -> DetectionTask:
-        """Train a detector from scratch; see :class:`DetectionTask` for the inputs."""
-        for name in ("classes_", "levels_"):  # labels are checked against a *new* class list
-            vars(self).pop(name, None)
-        return super().fit(X, y, validation_data=validation_data)
-
     def _image_size(self) -> tuple[int, int]:
         size = self.image_size
         if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
@@ -224,7 +219,7 @@ class DetectionTask(Task):
         ``x`` holds ``{"image": uint8 at image_size, "size": (h, w) of the input}``;
         ``y`` holds ``{"boxes": xyxy in the input's pixels, "labels": names}``.
         """
-        self._check_settings(choices={"box_format": BOX_FORMATS})
+        self._check_settings(choices={"box_format": BOX_FORMATS}, paths=("image_dir",))
         records = self._records(X, y)
         if training and any(record.boxes is None for record in records):
             raise ValueError("Boxes are required for training and evaluation: pass "
@@ -235,7 +230,7 @@ class DetectionTask(Task):
         dropped = BadAnnotations()
         x, targets = [], []
         for record in records:
-            image = record.image if record.image is not None else _load_image(record.path)
+            image = record.image if record.image is not None else read_image(record.path)
             original = image.shape[:2]
             x.append({"image": _resize(image, size), "size": tuple(int(v) for v in original)})
             if record.boxes is not None:
@@ -290,7 +285,7 @@ class DetectionTask(Task):
                 raise ValueError("Each y entry must be a dict with 'boxes' and 'labels'. "
                                  f"Received: y[{index}]={target!r}")
             if image is None:
-                image = _load_image(path)
+                image = read_image(path)
             boxes = convert_boxes(_box_array(target["boxes"], index), self.box_format, "xyxy",
                                   image_size=image.shape[:2])
             labels = _plain(target["labels"])
@@ -374,16 +369,9 @@ class DetectionTask(Task):
             return AUTO_LR
         return super()._learning_rate()
 
-    def _training_stages(self, fine_tuning: bool, epochs=None, learning_rate=None):
-        if self.weights is None or fine_tuning:
-            return super()._training_stages(fine_tuning, epochs, learning_rate)
-        body = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model))
-        return fine_tuning_stages(
-            self.fine_tuning, backbone_name=body.name,
-            layer_groups=get_backbone_spec(self.backbone, kind="vision").extra["layer_groups"],
-            epochs=self._check_positive_int("epochs", self.epochs),
-            learning_rate=self._learning_rate(),
-        )
+    def _pretrained_layer_groups(self) -> list | None:
+        return (None if self.weights is None
+                else get_backbone_spec(self.backbone, kind="vision").extra["layer_groups"])
 
     # ------------------------------------------------------------- prediction
 
@@ -474,12 +462,6 @@ class DetectionTask(Task):
         self.image_size_ = tuple(int(v) for v in state["image_size"])
         self.levels_ = [[int(v) for v in level] for level in state["levels"]]
 
-    @staticmethod
-    def _check_non_negative_int(name: str, value) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer. Received: {name}={value!r}")
-        return int(value)
-
 
 class _Record:
     """One input image before resizing: a file or an array, with boxes when labelled."""
@@ -497,15 +479,6 @@ class _Record:
 def _has_xml(folder: Path) -> bool:
     return any(folder.glob("*.xml")) or any(
         (folder / name).is_dir() for name in ("annotations", "Annotations"))
-
-
-def _load_image(path: Path) -> np.ndarray:
-    if not Path(path).is_file():
-        raise ValueError(f"Image file not found. Received: {str(path)!r}")
-    try:
-        return keras.utils.img_to_array(keras.utils.load_img(path, color_mode="rgb")).astype("uint8")
-    except Exception as error:  # PIL raises several types for unreadable files
-        raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
 
 
 def _image_list(X) -> list[np.ndarray]:

@@ -192,7 +192,8 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _check_params(self) -> None:
         self._check_settings(positive_ints=("horizon", "lookback", "units"), fractions=("dropout",),
-                             flags=("channel_independent",), choices={"solver": SOLVERS})
+                             flags=("channel_independent",), choices={"solver": SOLVERS},
+                             column_names=("time_column",))
         get_backbone_spec(self.backbone, kind="series")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}. "
@@ -272,8 +273,6 @@ class ForecastingTask(RegressorMixin, Task):
         """Train on the series ``X`` (see :meth:`toolkit.task.Task.fit`); the last
         ``validation_split`` of it, or ``validation_data=(X_val,)`` starting ``lookback``
         steps before its first target, is used for early stopping."""
-        for name in ("targets_", "freq_"):  # a refit reads the data afresh
-            vars(self).pop(name, None)
         return super().fit(X, y, validation_data=validation_data)
 
     def _fit_preprocessing(self, series: TimeSeries) -> None:

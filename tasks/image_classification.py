@@ -6,7 +6,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
@@ -21,11 +20,12 @@ from toolkit.preprocessing.image import (
     check_images,
     is_image_path_list,
     list_images,
+    match_channels_and_size,
     read_image_files,
     read_image_folder,
 )
 from toolkit.task import register_task
-from toolkit.training.fine_tuning import FINE_TUNING_MODES, fine_tuning_stages
+from toolkit.training.fine_tuning import FINE_TUNING_MODES
 
 
 AUTO_LR_SCRATCH, AUTO_LR_PRETRAINED = 2e-3, 1e-2
@@ -159,6 +159,7 @@ class ImageClassificationTask(ClassificationTask):
         return (side, side)
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
+        self._check_settings(column_names=("label_column",), paths=("data_dir",))
         channels = getattr(self, "channels_", 3)
         if isinstance(X, (str, Path)) and not is_tfds_spec(str(X)) and not Path(X).exists():
             raise ValueError("No such image folder, image or table file. Received: "
@@ -189,12 +190,7 @@ class ImageClassificationTask(ClassificationTask):
         self.channels_ = 3 if self.weights is not None else int(examples.x.shape[-1])
 
     def _encode(self, examples: Examples):
-        images = examples.x
-        if images.shape[-1] != self.channels_:
-            images = np.repeat(images, 3, axis=-1) if self.channels_ == 3 else (
-                images.mean(axis=-1, keepdims=True))
-        if tuple(images.shape[1:3]) != tuple(self.image_size_):
-            images = tf.image.resize(images, self.image_size_).numpy()
+        images = match_channels_and_size(examples.x, self.channels_, self.image_size_)
         return images, self._encode_targets(examples)
 
     # ------------------------------------------------------------- model
@@ -215,17 +211,8 @@ class ImageClassificationTask(ClassificationTask):
                                             normalize=self.weights is not None)
         return keras.Model(images, probabilities, name=self.task_name)
 
-    def _training_stages(self, fine_tuning: bool, epochs=None, learning_rate=None):
-        if self.weights is None or fine_tuning:
-            return super()._training_stages(fine_tuning, epochs, learning_rate)
-        backbone = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model))
-        return fine_tuning_stages(
-            self.fine_tuning,
-            backbone_name=backbone.name,
-            layer_groups=self._spec().extra["layer_groups"],
-            epochs=self._check_positive_int("epochs", self.epochs),
-            learning_rate=self._learning_rate(),
-        )
+    def _pretrained_layer_groups(self) -> list | None:
+        return None if self.weights is None else self._spec().extra["layer_groups"]
 
     def _learning_rate(self) -> float:
         if self.learning_rate == "auto":

@@ -11,7 +11,7 @@ import numpy as np
 from toolkit.backbones.characters import CharacterCNN
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.data.checks import check_string_list
-from toolkit.data.conll import read_conll
+from toolkit.data.conll import check_column_positions, read_conll
 from toolkit.data.examples import Examples
 from toolkit.evaluation.tagging import TaggingReport
 from toolkit.heads.tagging import PAD_TAG, decode_crf, tagging_head, tagging_loss
@@ -161,6 +161,7 @@ class NERTask(Task):
     # ------------------------------------------------------------------ input
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
+        check_column_positions(token_column=self.token_column, tag_column=self.tag_column)
         if isinstance(X, (str, Path)):
             if not Path(X).is_file():
                 raise ValueError(

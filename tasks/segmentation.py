@@ -8,7 +8,6 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from PIL import Image
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.backbones.stages import stage_model
@@ -36,10 +35,18 @@ from toolkit.preprocessing.image import (
     as_image_size,
     check_images,
     list_images,
+    match_channels_and_size,
+    read_image,
 )
-from toolkit.preprocessing.masks import check_mask, collapse_instances, read_mask, resize_mask
+from toolkit.preprocessing.masks import (
+    check_mask,
+    check_palette,
+    collapse_instances,
+    read_mask,
+    resize_mask,
+)
 from toolkit.task import Task, register_task
-from toolkit.training.fine_tuning import FINE_TUNING_MODES, fine_tuning_stages
+from toolkit.training.fine_tuning import FINE_TUNING_MODES
 
 AUGMENTATIONS = (None, "flip")
 AUTO_LEARNING_RATE = 3e-3
@@ -76,7 +83,8 @@ class SegmentationTask(Task):
         Masks hold instance ids (0 background, k = object k, as Penn-Fudan's
         ``PedMasks``): every object becomes class 1.
     palette : list of (r, g, b), optional
-        For colour (RGB) mask files: the colour of each class, in class order.
+        For colour (RGB) mask files: the colour of each class, in class order (or a
+        ``{(r, g, b): class id}`` dict). Checked on every fit.
     ignore_index : int, optional
         Mask value of pixels left out of loss and metrics (e.g. VOC's 255 borders).
     label_column : str, optional
@@ -187,7 +195,7 @@ class SegmentationTask(Task):
         self._check_params()  # masks are checked against num_classes and ignore_index
         images, masks = _read_pairs(X, y, training=training, label_column=self.label_column)
         channels = getattr(self, "channels_", None)
-        images = [_read_image(image, channels) if isinstance(image, (str, Path))
+        images = [read_image(image, 1 if channels == 1 else 3) if isinstance(image, (str, Path))
                   else check_images(np.asarray(image)[np.newaxis])[0] for image in images]
         if masks is None:
             if training:
@@ -247,8 +255,9 @@ class SegmentationTask(Task):
         self.class_names_ = [str(name) for name in names]
 
     def _check_params(self) -> None:
-        self._check_settings(flags=("instances",),
+        self._check_settings(flags=("instances",), column_names=("label_column",),
                              choices={"decoder": DECODERS, "fine_tuning": FINE_TUNING_MODES})
+        check_palette(self.palette)
         if self.augment not in AUGMENTATIONS:
             raise ValueError(
                 f"augment must be one of {AUGMENTATIONS}. Received: augment={self.augment!r}")
@@ -270,19 +279,12 @@ class SegmentationTask(Task):
                              f"Received: class_names={self.class_names!r}")
 
     def _encode(self, examples: Examples):
-        images = np.stack([self._resize_image(image) for image in examples.x])
+        images = np.stack([match_channels_and_size(image, self.channels_, self.image_size_)
+                           .astype("float32") for image in examples.x])
         if examples.y is None:
             return images, None
         masks = np.stack([resize_mask(mask, self.image_size_) for mask in examples.y])
         return images, masks.astype("int32")
-
-    def _resize_image(self, image: np.ndarray) -> np.ndarray:
-        if image.shape[-1] != self.channels_:
-            image = np.repeat(image, 3, axis=-1) if self.channels_ == 3 else image.mean(
-                axis=-1, keepdims=True)
-        if tuple(image.shape[:2]) != tuple(self.image_size_):
-            return tf.image.resize(image, self.image_size_).numpy().astype("float32")
-        return image.astype("float32")
 
     # ------------------------------------------------------------- model
 
@@ -321,17 +323,8 @@ class SegmentationTask(Task):
             return []
         return [keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy")]
 
-    def _training_stages(self, fine_tuning: bool, epochs=None, learning_rate=None):
-        if self.weights is None or fine_tuning:
-            return super()._training_stages(fine_tuning, epochs, learning_rate)
-        return fine_tuning_stages(
-            self.fine_tuning,
-            backbone_name=next(layer.name for layer in self.model_.layers
-                               if isinstance(layer, keras.Model)),
-            layer_groups=self._spec().extra["layer_groups"],
-            epochs=self._check_positive_int("epochs", self.epochs),
-            learning_rate=self._learning_rate(),
-        )
+    def _pretrained_layer_groups(self) -> list | None:
+        return None if self.weights is None else self._spec().extra["layer_groups"]
 
     def _learning_rate(self) -> float:
         if self.learning_rate == "auto":
@@ -435,18 +428,6 @@ def _read_pairs(X, y, *, training: bool, label_column: str | None):
             f"Received: y of type {type(y).__name__}"
         )
     return images, masks
-
-
-def _read_image(path, channels: int | None) -> np.ndarray:
-    if not Path(path).is_file():
-        raise ValueError(f"Image file not found. Received: {str(path)!r}")
-    try:
-        with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            array = np.asarray(image, dtype="uint8")
-    except Exception as error:  # PIL raises several types for unreadable files
-        raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
-    return array[..., np.newaxis] if array.ndim == 2 else array
 
 
 def _labelled(mask: np.ndarray, ignore_index: int | None) -> np.ndarray:

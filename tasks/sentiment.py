@@ -146,9 +146,11 @@ class SentimentTask(ClassificationTask):
         self.data_dir = data_dir
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
+        self._check_settings(column_names=("text_column", "label_column"), paths=("data_dir",))
         x, y = read_inputs(
             X, y, require_labels=training, input_column=self.text_column,
-            label_column=self.label_column, data_dir=self.data_dir,
+            label_column=self.label_column, input_column_name="text_column",
+            data_dir=self.data_dir,
         )
         return Examples(check_texts(x), y)
 

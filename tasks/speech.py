@@ -207,14 +207,14 @@ class SpeechTask(ClassificationTask):
     def _check_params(self) -> None:
         self._transcribing()
         self._spec()
-        self._check_settings(positive_ints=("num_mel_bins", "beam_width"), fractions=("dropout",),
-                             flags=("normalize",),
+        self._check_settings(positive_ints=("num_mel_bins", "num_mfcc", "beam_width"),
+                             fractions=("dropout",),
+                             flags=("normalize",), column_names=("label_column",),
                              choices={"features": FEATURES, "decoder": DECODERS})
         if self.spec_augment not in (True, False, None):
             raise ValueError("spec_augment must be True, False or None (auto). "
                              f"Received: spec_augment={self.spec_augment!r}")
-        if self.features == "mfcc" and (
-                self._check_positive_int("num_mfcc", self.num_mfcc) > self.num_mel_bins):
+        if self.features == "mfcc" and self.num_mfcc > self.num_mel_bins:
             raise ValueError("num_mfcc must be at most num_mel_bins. Received: "
                              f"num_mfcc={self.num_mfcc}, num_mel_bins={self.num_mel_bins}")
         if self.sample_rate is not None:
@@ -241,7 +241,6 @@ class SpeechTask(ClassificationTask):
         ``y`` holds labels (classify) or transcripts (transcribe).
         """
         self._check_params()
-        vars(self).pop("sample_rate_", None)  # a new fit reads at the asked-for rate
         return super().fit(X, y, validation_data=validation_data)
 
     def _read(self, X, y=None, *, training: bool) -> Examples:

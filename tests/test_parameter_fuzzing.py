@@ -17,12 +17,14 @@ from toolkit.data.samples import load_digits_sample, load_sentiment_sample
 
 BAD = "zz"
 #: Parameters that take any value: progress output, pass-throughs checked by the
-#: engines they go to, settings only read from data of another form (table columns,
-#: folders, palettes of colour masks, cepstral coefficients with ``features="log_mel"``),
-#: and speech's ``vocabulary``, for which a string is valid (its characters).
-UNCHECKED = {"verbose", "callbacks", "data_dir", "checkpoint_dir", "image_dir",
-             "text_column", "label_column", "time_column", "token_column", "tag_column",
-             "palette", "num_mfcc", "vocabulary"}
+#: engine they go to, and speech's ``vocabulary``, for which a string is valid (its
+#: characters).
+UNCHECKED = {"verbose", "callbacks", "vocabulary"}
+#: Parameters for which a string is valid (column names, folders): refused when they
+#: are not a string, even with data of a form that does not read them.
+STRINGS = {"text_column", "label_column", "time_column", "data_dir", "checkpoint_dir",
+           "image_dir"}
+BAD_TYPE = 2.5
 #: Parameters whose check names what they hold rather than the parameter: a column
 #: name that is not in the data.
 NAMES_THE_VALUE = {"target", "past_covariates", "future_covariates"}
@@ -61,8 +63,9 @@ CASES = [(name, parameter) for name in toolkit.list_tasks()
 
 @pytest.mark.parametrize("name, parameter", CASES)
 def test_a_wrong_type_is_refused_by_name(name, parameter):
-    params = {"epochs": 1, "verbose": 0, **BASE_PARAMS.get(name, {}), parameter: BAD}
+    bad = BAD_TYPE if parameter in STRINGS else BAD
+    params = {"epochs": 1, "verbose": 0, **BASE_PARAMS.get(name, {}), parameter: bad}
     with pytest.raises((ValueError, TypeError)) as refused:
         Task(name, **params).fit(*_tiny_data(name))
-    expected = repr(BAD) if parameter in NAMES_THE_VALUE else parameter
+    expected = repr(bad) if parameter in NAMES_THE_VALUE else parameter
     assert expected in str(refused.value), str(refused.value)

@@ -7,6 +7,8 @@ to make); this module owns the flow and the scikit-learn contract.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,8 +35,21 @@ _TASKS: dict[str, type[Task]] = {}
 _ALIASES: dict[str, str] = {}
 
 
-def register_task(name: str, aliases: tuple[str, ...] = ()):
-    """Class decorator registering a :class:`Task` subclass under ``name``."""
+def register_task(name: str, aliases: tuple[str, ...] = ()) -> Callable[[type], type]:
+    """Class decorator registering a :class:`Task` subclass under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        What ``Task(name)``, ``toolkit.list_tasks()`` and the CLI call the task.
+    aliases : tuple of str
+        Other names ``Task(...)`` accepts for it.
+
+    Returns
+    -------
+    callable
+        The decorator; it sets the class's ``task_name`` and returns the class.
+    """
 
     def decorator(cls: type[Task]) -> type[Task]:
         cls.task_name = name
@@ -153,11 +168,21 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     def _training_stages(
         self, fine_tuning: bool, epochs: int | None = None, learning_rate: float | None = None
     ) -> list[loop.Stage]:
-        """The training stages: one plain stage unless the task has a schedule.
+        """The training stages: one plain stage, or, when ``fit`` starts from a
+        pretrained backbone (:meth:`_pretrained_layer_groups`), the stages of the
+        task's ``fine_tuning`` mode.
 
         ``fine_tune`` continues in one stage at ``FINE_TUNE_LR_FACTOR`` of the rate,
         unless it is given ``epochs``/``learning_rate``.
         """
+        layer_groups = None if fine_tuning else self._pretrained_layer_groups()
+        if layer_groups is not None:
+            backbone = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model))
+            return fine_tuning_stages(
+                self.fine_tuning, backbone_name=backbone.name, layer_groups=layer_groups,
+                epochs=self._check_positive_int("epochs", self.epochs),
+                learning_rate=self._learning_rate(),
+            )
         epochs = self._check_positive_int("epochs", self.epochs if epochs is None else epochs)
         if learning_rate is not None:
             learning_rate = self._check_positive_float("learning_rate", learning_rate)
@@ -166,6 +191,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 loop.FINE_TUNE_LR_FACTOR if fine_tuning else 1.0
             )
         return [loop.Stage(name="train", epochs=epochs, learning_rate=learning_rate)]
+
+    def _pretrained_layer_groups(self) -> list | None:
+        """The layer groups (bottom to top) of the model's backbone (its first nested
+        model) when ``fit`` starts from pretrained weights, else ``None``."""
+        return None
 
     def _learning_rate(self) -> float:
         """The peak learning rate (a task may resolve an ``"auto"`` default here)."""
@@ -223,6 +253,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         self
         """
         set_seed(self.seed)
+        self._forget_fit()  # nothing learned before (sizes, labels, rates) carries over
         try:
             train, validation = self._read_training(X, y, validation_data)
             self._fit_preprocessing(train)
@@ -232,10 +263,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         except BaseException:
             # A failed fit (bad input, divergence, an interrupt) leaves an unfitted
             # task, not a half-built one that predicts from NaN or stale weights.
-            for name in [name for name in vars(self) if name.endswith("_")]:
-                delattr(self, name)
+            self._forget_fit()
             raise
         return self
+
+    def _forget_fit(self) -> None:
+        """Drop every fitted attribute (the names ending in ``_``)."""
+        for name in [name for name in vars(self) if name.endswith("_")]:
+            delattr(self, name)
 
     def _fit_model(self, train: Examples, validation: Examples | None) -> dict:
         """Train the new ``model_`` from scratch and return its history (a task that
@@ -320,18 +355,63 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             raise
 
     def predict(self, X: Any) -> Any:
-        """Predict on raw inputs (texts, images, paths, ...)."""
+        """Predict on raw inputs (texts, images, paths, ...).
+
+        Parameters
+        ----------
+        X : array-like, pandas DataFrame, tf.data.Dataset or path
+            Inputs in any form ``fit`` accepts; labels they carry are ignored.
+
+        Returns
+        -------
+        numpy.ndarray or list
+            One prediction per input, in the task's terms (class names, tag lists,
+            boxes, masks, forecasts); see the task's documentation.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            If ``X`` is empty or not a form the task reads.
+        """
         return self._decode(self._outputs(self._read(X, training=False)))
 
     def evaluate(self, X: Any, y: Any = None) -> Report:
-        """Score the fitted model on labelled data and return a :class:`Report`."""
+        """Score the fitted model on labelled data.
+
+        Parameters
+        ----------
+        X : array-like, pandas DataFrame, tf.data.Dataset or path
+            Inputs in any form ``fit`` accepts.
+        y : array-like, optional
+            Targets, unless ``X`` carries them.
+
+        Returns
+        -------
+        Report
+            ``metrics`` (a dict), ``plot()``, ``to_markdown()``, ``to_json()`` and
+            ``save(directory)``; its ``history`` is the training history.
+        """
         examples = self._read(X, y, training=True)
         report = self._report(examples, self._outputs(examples))
         report.history = dict(getattr(self, "history_", {}) or {})
         return report
 
     def score(self, X: Any, y: Any = None) -> float:
-        """The task's headline metric on ``X``/``y`` (higher is better)."""
+        """The task's headline metric on ``X``/``y``, higher being better (what
+        scikit-learn's model selection maximises).
+
+        Parameters
+        ----------
+        X, y :
+            As for :meth:`evaluate`.
+
+        Returns
+        -------
+        float
+            Accuracy, entity F1, mean IoU, mAP@0.5, 1 - WER or minus the MSE, by task.
+        """
         return self._headline_metric(self.evaluate(X, y))
 
     def lr_find(
@@ -367,8 +447,9 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                              f"max_lr={max_lr!r}")
         fitted = {name: value for name, value in vars(self).items() if name.endswith("_")}
         set_seed(self.seed)
-        examples = self._read(X, y, training=True)
+        self._forget_fit()  # read and build as a new fit would
         try:
+            examples = self._read(X, y, training=True)
             self._fit_preprocessing(examples)
             model = self._new_model()
             inputs, targets = self._encode(examples)
@@ -387,13 +468,30 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                     clipnorm=loop.CLIPNORM if self._recurrent() else None,
                 )
         finally:  # the test must not change what the task has learned
-            for name in [name for name in vars(self) if name.endswith("_")]:
-                delattr(self, name)
+            self._forget_fit()
             vars(self).update(fitted)
         return result
 
     def save(self, directory: str | Path) -> Path:
-        """Save the fitted task to ``directory`` (``model.keras`` + ``task.json``)."""
+        """Save the fitted task to ``directory``: ``model.keras`` (the Keras model,
+        preprocessing layers included) and ``task.json`` (parameters, labels,
+        vocabulary, versions). No pickle.
+
+        Parameters
+        ----------
+        directory : str or Path
+            Created if missing; files of an earlier save there are replaced.
+
+        Returns
+        -------
+        Path
+            ``directory``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         from toolkit.saving import save_task
 
         self._check_fitted()
@@ -401,7 +499,37 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
     @classmethod
     def load(cls, directory: str | Path) -> Task:
-        """Load a task saved by :meth:`save`; never runs code from the files."""
+        """Load a task saved by :meth:`save`; never runs code from the files (Keras
+        safe mode, no pickle).
+
+        Parameters
+        ----------
+        directory : str or Path
+            A folder written by :meth:`save` (or ``toolkit fit --out``).
+
+        Returns
+        -------
+        Task
+            The fitted task, of the class named in ``task.json``; its ``predict`` on
+            raw input equals the saved task's.
+
+        Raises
+        ------
+        ValueError
+            If a file is missing, damaged, or the model holds code (a ``Lambda``
+            layer, an unregistered class).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from toolkit import Task
+        >>> from toolkit.data.samples import load_sentiment_sample
+        >>> texts, labels = load_sentiment_sample(40)
+        >>> task = Task("sentiment", epochs=1, verbose=0).fit(texts, labels)
+        >>> folder = task.save(tempfile.mkdtemp())
+        >>> list(Task.load(folder).predict(texts[:3])) == list(task.predict(texts[:3]))
+        True
+        """
         from toolkit.saving import load_task
 
         return load_task(directory)
@@ -477,7 +605,6 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 clipnorm=loop.CLIPNORM if self._recurrent() else None,
                 callbacks=self.callbacks,
                 verbose=self.verbose,
-                checkpoint_dir=getattr(self, "checkpoint_dir", None),
                 **settings,
             )
 
@@ -497,13 +624,27 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             "early_stopping": loop.check_early_stopping(self.early_stopping),
             "jit_compile": jit_compile,
             "schedule": check_schedule(self.schedule),
+            "checkpoint_dir": self._check_path("checkpoint_dir",
+                                               getattr(self, "checkpoint_dir", None)),
         }
 
     def _check_settings(self, *, positive_ints: tuple = (), fractions: tuple = (),
-                        flags: tuple = (), choices: dict | None = None) -> None:
+                        flags: tuple = (), choices: dict | None = None,
+                        column_names: tuple = (), paths: tuple = ()) -> None:
         """Check the named parameters: sizes are positive integers, rates in [0, 1),
-        flags True or False, and each of ``choices`` (``{name: valid values}``) one of
-        its values."""
+        flags True or False, each of ``choices`` (``{name: valid values}``) one of its
+        values, column names strings or None, paths a string, a path or None.
+
+        Settings read only from some forms of data (a table's column names, a tfds
+        folder) are checked on every fit, so a mistake shows before the form that
+        reads them does."""
+        for name in column_names:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{name} must be a column name (a string) or None. "
+                                 f"Received: {name}={value!r}")
+        for name in paths:
+            self._check_path(name, getattr(self, name))
         for name in flags:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False. "
@@ -519,9 +660,24 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                                  f"Received: {name}={value!r}")
 
     @staticmethod
+    def _check_path(name: str, value: Any) -> str | os.PathLike | None:
+        """A folder or file setting such as checkpoint_dir: a string, a path or None."""
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise ValueError(f"{name} must be a path (a string or pathlib.Path) or None. "
+                             f"Received: {name}={value!r}")
+        return value
+
+    @staticmethod
     def _check_positive_int(name: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        return int(value)
+
+    @staticmethod
+    def _check_non_negative_int(name: str, value: Any) -> int:
+        """A count that may be zero, such as augment_copies."""
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer. Received: {name}={value!r}")
         return int(value)
 
     @staticmethod

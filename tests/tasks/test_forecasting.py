@@ -237,7 +237,8 @@ def test_bad_parameters_and_input_are_named(fitted):
                           ({"lookback": 400}, "too short"), ({"quantiles": 0.5}, "quantiles"),
                           ({"quantiles": [0.1, float("nan")]}, "quantiles"),
                           ({"target": ["load", "load"]}, "twice"), ({"target": 5}, "target"),
-                          ({"past_covariates": 5}, "past_covariates")]:
+                          ({"past_covariates": 5}, "past_covariates"),
+                          ({"time_column": ["time"]}, "time_column must be a column name")]:
         with pytest.raises(ValueError, match=match):
             Task("forecasting", **{**FAST, **params}).fit(data)
     with pytest.raises(ValueError, match="y=None"):

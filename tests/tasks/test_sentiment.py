@@ -45,6 +45,12 @@ def test_bad_parameters_are_named(tiny_texts, fast_text_params):
             Task("sentiment", **{**fast_text_params, **params}).fit(*tiny_texts)
     with pytest.raises(TypeError, match="embeddings must be the path"):
         Task("sentiment", **fast_text_params, embeddings=300).fit(*tiny_texts)
+    table = pd.DataFrame({"sentence": tiny_texts[0], "label": tiny_texts[1]})
+    for params, match in [({"text_column": "review"}, "Received: text_column='review'"),
+                          ({"text_column": ["sentence"]}, "text_column must be a column name"),
+                          ({"label_column": 0}, "label_column must be a column name")]:
+        with pytest.raises(ValueError, match=match):
+            Task("sentiment", **{**fast_text_params, **params}).fit(table)
 
 
 def test_bad_prediction_input_is_named(tiny_texts, fast_text_params):

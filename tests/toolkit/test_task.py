@@ -107,3 +107,30 @@ def test_failed_fine_tune_leaves_the_fitted_model_as_it_was(tiny_texts, fast_tex
     with pytest.raises(RuntimeError, match="interrupted"):
         task.fine_tune(*tiny_texts)
     np.testing.assert_array_equal(task.predict_proba(tiny_texts[0]), before)
+
+
+def test_fit_on_a_fitted_task_starts_over_from_the_new_data():
+    """Nothing the first fit learned (image size, channels, classes) shapes the second."""
+    rng = np.random.default_rng(0)
+    task = Task("image_classification", backbone="lenet", epochs=1, verbose=0, seed=0)
+    task.fit(rng.integers(0, 255, (8, 28, 28, 1), dtype="uint8"), [0, 1] * 4)
+    colour = rng.integers(0, 255, (9, 20, 24, 3), dtype="uint8")
+    task.fit(colour, ["a", "b", "c"] * 3)
+    assert (task.image_size_, task.channels_) == ((20, 24), 3)
+    assert list(task.classes_) == ["a", "b", "c"]
+    assert task.predict(colour).shape == (9,)
+    masks_of = {2: rng.integers(0, 2, (4, 16, 16)), 4: rng.integers(0, 4, (4, 16, 16))}
+    images = rng.integers(0, 255, (4, 16, 16, 3), dtype="uint8")
+    segmenter = Task("segmentation", epochs=1, verbose=0, seed=0)
+    for num_classes in (2, 4):
+        segmenter.fit(images, masks_of[num_classes])
+        assert segmenter.num_classes_ == num_classes
+
+
+def test_lr_find_reads_the_data_as_a_new_fit_and_keeps_the_fitted_state():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (4, 16, 16, 3), dtype="uint8")
+    task = Task("segmentation", epochs=1, verbose=0, seed=0)
+    task.fit(images, rng.integers(0, 2, (4, 16, 16)))
+    task.lr_find(images, rng.integers(0, 4, (4, 16, 16)), steps=3)  # more classes: no error
+    assert task.num_classes_ == 2

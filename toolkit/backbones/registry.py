@@ -131,6 +131,22 @@ def get_backbone_spec(name: str, kind: str | None = None) -> BackboneSpec:
 def list_backbones(kind: str | None = None) -> list[str]:
     """List registered backbone names, optionally only those of one ``kind``.
 
+    Parameters
+    ----------
+    kind : str, optional
+        One of ``BACKBONE_KINDS`` (``"sequence"``, ``"vision"``, ``"series"``,
+        ``"audio"``); ``None`` lists every backbone.
+
+    Returns
+    -------
+    list of str
+        Sorted names, as ``backbone=`` takes them.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of ``BACKBONE_KINDS``.
+
     Examples
     --------
     >>> import toolkit

@@ -35,10 +35,7 @@ def read_conll(
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"CoNLL file not found. Received: path={str(path)!r}")
-    for name, value in (("token_column", token_column), ("tag_column", tag_column)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name} must be a column position (an int, -1 for the last). "
-                             f"Received: {name}={value!r}")
+    check_column_positions(token_column=token_column, tag_column=tag_column)
     sentences, tags = [], []
     tokens, labels = [], []
     try:
@@ -70,3 +67,20 @@ def read_conll(
     if not sentences:
         raise ValueError(f"No sentences in CoNLL file {str(path)!r}")
     return sentences, tags
+
+
+def check_column_positions(**positions: int) -> None:
+    """Refuse a column position that is not an int (``token_column=0``, ``tag_column=-1``).
+
+    Examples
+    --------
+    >>> check_column_positions(token_column=0, tag_column=-1)
+    >>> check_column_positions(tag_column="ner")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: tag_column must be a column position ... Received: tag_column='ner'
+    """
+    for name, value in positions.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name} must be a column position (an int, -1 for the last). "
+                             f"Received: {name}={value!r}")

@@ -37,6 +37,7 @@ def read_inputs(
     require_labels: bool,
     input_column: str | None = None,
     label_column: str | None = None,
+    input_column_name: str = "input_column",
     data_dir: str | Path | None = None,
     read_folder: FolderReader | None = None,
     input_paths: bool = False,
@@ -56,6 +57,8 @@ def read_inputs(
         ``"label"`` (else the last column) and the input column the first of
         ``TEXT_COLUMNS`` (``PATH_COLUMNS`` with ``input_paths``) present, else the first
         other column.
+    input_column_name : str
+        What the caller calls ``input_column`` (e.g. ``"text_column"``), for errors.
     data_dir : path, optional
         tfds data directory.
     read_folder : callable, optional
@@ -77,8 +80,9 @@ def read_inputs(
     if is_tfds_spec(X):
         X = load_tfds(X, data_dir=data_dir)
     elif isinstance(X, (str, Path)) and Path(X).exists():
-        return _read_path(Path(X), y, require_labels, input_column, label_column, read_folder,
-                          input_paths, label_paths)
+        return _read_path(Path(X), y, require_labels, read_folder, input_column=input_column,
+                          label_column=label_column, input_name=input_column_name,
+                          input_paths=input_paths, label_paths=label_paths)
     elif isinstance(X, (str, Path)) and Path(X).suffix.lower() in TABLE_SUFFIXES:
         raise ValueError(f"File not found. Received: X={str(X)!r}")
     if isinstance(X, tf.data.Dataset):
@@ -86,7 +90,7 @@ def read_inputs(
         return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
         return _read_frame(X, y, folder=None, require_labels=require_labels,
-                           input_column=input_column,
+                           input_column=input_column, input_name=input_column_name,
                            label_column=label_column if y is None else None,
                            input_paths=input_paths, label_paths=label_paths)
     return X, read_labels(y, require_labels)
@@ -135,8 +139,9 @@ def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray 
     return x_array, (np.asarray(ys) if paired else None)
 
 
-def _read_path(path, y, require_labels, input_column, label_column, read_folder, input_paths,
-               label_paths):
+def _read_path(path, y, require_labels, read_folder, **columns):
+    """A folder through ``read_folder``, else a table file read by :func:`_read_frame`
+    with ``columns`` (its column keywords)."""
     if path.is_dir():
         if read_folder is None:
             raise ValueError(
@@ -146,15 +151,15 @@ def _read_path(path, y, require_labels, input_column, label_column, read_folder,
         x, y_from_folder = read_folder(path)
         return x, read_labels(y_from_folder if y is None else y, require_labels)
     return _read_frame(read_table(path), y, folder=path.parent, require_labels=require_labels,
-                       input_column=input_column, label_column=label_column,
-                       input_paths=input_paths, label_paths=label_paths)
+                       **columns)
 
 
-def _read_frame(frame, y, *, folder, require_labels, input_column, label_column, input_paths,
-                label_paths):
+def _read_frame(frame, y, *, folder, require_labels, input_column, label_column, input_name,
+                input_paths, label_paths):
     """``(x, y)`` from a table's columns; path columns resolved against ``folder``."""
     x, y_from_table = split_columns(
         frame, input_column, label_column, require_labels=require_labels and y is None,
+        input_name=input_name,
         default_input_names=PATH_COLUMNS if input_paths else TEXT_COLUMNS,
         default_label_names=LABEL_PATH_COLUMNS if label_paths else ("label",),
     )

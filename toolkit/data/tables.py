@@ -41,13 +41,15 @@ def split_columns(
     require_labels: bool,
     default_input_names: tuple[str, ...] = ("text", "sentence"),
     default_label_names: tuple[str, ...] = ("label",),
+    input_name: str = "input_column",
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Pick the input and label columns of ``frame``.
 
     ``label_column=None`` means the first of ``default_label_names`` present, else
     (when labels are required) the last column;
     ``input_column=None`` means the first of ``default_input_names`` present, else the
-    first column that is not the label column.
+    first column that is not the label column. ``input_name`` is what errors call
+    ``input_column`` (the caller's parameter, such as ``"text_column"``).
     """
     columns = [str(c) for c in frame.columns]
     named = [name for name in default_label_names if name in columns]
@@ -62,7 +64,7 @@ def split_columns(
                 f"table with an input column and a label column. Received: columns={columns}"
             )
         input_column = present[0] if present else others[0]
-    for name, value in (("input_column", input_column), ("label_column", label_column)):
+    for name, value in ((input_name, input_column), ("label_column", label_column)):
         if value is not None and value not in columns:
             raise ValueError(
                 f"Column not found. Expected {name} to be one of {columns}. "

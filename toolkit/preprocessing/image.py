@@ -6,6 +6,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from toolkit.backbones.registry import serializable
@@ -151,21 +152,58 @@ def read_image_folder(path: Path, image_size: tuple[int, int], channels: int):
     return np.concatenate(images), names[np.concatenate(labels)]
 
 
+def read_image(path: str | Path, channels: int = 3,
+               image_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Load one image file as a uint8 ``(h, w, channels)`` array (1: grey, 3: RGB),
+    resized to ``image_size`` when given (nearest neighbour, as Keras's ``load_img``).
+
+    Raises
+    ------
+    ValueError
+        If the file is missing or not an image PIL can read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from PIL import Image
+    >>> path = tempfile.mkdtemp() + "/grey.png"
+    >>> Image.fromarray(np.zeros((4, 6), "uint8")).save(path)
+    >>> read_image(path).shape, read_image(path, channels=1, image_size=(2, 3)).shape
+    ((4, 6, 3), (2, 3, 1))
+    """
+    if not Path(path).is_file():
+        raise ValueError(f"Image file not found. Received: {str(path)!r}")
+    try:
+        image = keras.utils.load_img(
+            path, color_mode="grayscale" if channels == 1 else "rgb",
+            target_size=None if image_size is None else tuple(image_size),
+        )
+    except Exception as error:  # PIL raises several types for unreadable files
+        raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
+    return keras.utils.img_to_array(image).astype("uint8")
+
+
 def read_image_files(paths, image_size: tuple[int, int], channels: int) -> np.ndarray:
     """Load image files, resized to ``image_size``, as a uint8 array."""
-    images = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise ValueError(f"Image file not found. Received: {str(path)!r}")
-        try:
-            image = keras.utils.load_img(
-                path, color_mode="grayscale" if channels == 1 else "rgb",
-                target_size=tuple(image_size),
-            )
-        except Exception as error:  # PIL raises several types for unreadable files
-            raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
-        images.append(keras.utils.img_to_array(image).astype("uint8"))
-    return np.stack(images)
+    return np.stack([read_image(path, channels, image_size) for path in paths])
+
+
+def match_channels_and_size(images: np.ndarray, channels: int,
+                            image_size: tuple[int, int]) -> np.ndarray:
+    """Images ``(..., h, w, c)`` with ``channels`` channels (grey repeated to RGB, RGB
+    averaged to grey) at ``image_size`` (bilinear); unchanged where they already match.
+
+    Examples
+    --------
+    >>> match_channels_and_size(np.zeros((2, 4, 4, 1), "uint8"), 3, (8, 6)).shape
+    (2, 8, 6, 3)
+    """
+    if images.shape[-1] != channels:
+        images = (np.repeat(images, 3, axis=-1) if channels == 3
+                  else images.mean(axis=-1, keepdims=True))
+    if tuple(images.shape[-3:-1]) != tuple(image_size):
+        images = tf.image.resize(images, image_size).numpy()
+    return images
 
 
 def list_images(folder: str | Path) -> list[Path]:

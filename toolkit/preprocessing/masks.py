@@ -15,7 +15,7 @@ from PIL import Image
 _INDEX_MODES = ("L", "P", "I", "I;16", "1")
 
 
-def read_mask(path: str | Path, palette: dict | None = None) -> np.ndarray:
+def read_mask(path: str | Path, palette: list | dict | None = None) -> np.ndarray:
     """Read one mask file as a 2-D ``int32`` array of class (or instance) indices.
 
     Parameters
@@ -81,6 +81,44 @@ def colors_to_classes(rgb: np.ndarray, palette, source: str = "mask") -> np.ndar
         )
     return np.asarray([lookup[code] for code in unique.tolist()], "int32")[inverse].reshape(
         codes.shape)
+
+
+def check_palette(palette: list | dict | None) -> None:
+    """Refuse a ``palette`` (see :func:`read_mask`) that is not ``None``, a list of
+    distinct ``(r, g, b)`` colours or a ``{(r, g, b): class id}`` dict.
+
+    Examples
+    --------
+    >>> check_palette([(0, 0, 0), (128, 0, 0)])
+    >>> check_palette([(0, 0)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: palette must be a list of (r, g, b) colours... Received: a palette entry (0, 0)
+    """
+    if palette is None:
+        return
+    valid = ("a list of (r, g, b) colours, class 0's first, or a dict {(r, g, b): class id}, "
+             "each channel an int in [0, 255]")
+    if isinstance(palette, np.ndarray):
+        palette = palette.tolist()
+    if isinstance(palette, dict):
+        colours, ids = list(palette), list(palette.values())
+    elif isinstance(palette, (list, tuple)):
+        colours, ids = list(palette), []
+    else:
+        raise ValueError(f"palette must be {valid}. Received: palette={palette!r}")
+    for colour in colours:
+        channels = list(colour) if isinstance(colour, (list, tuple, np.ndarray)) else None
+        if channels is None or len(channels) != 3 or not all(
+                isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c <= 255
+                for c in channels):
+            raise ValueError(f"palette must be {valid}. Received: a palette entry {colour!r}")
+    for index in ids:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+            raise ValueError(f"palette class ids must be integers >= 0. Received: {index!r}")
+    if len({tuple(int(c) for c in colour) for colour in colours}) < len(colours):
+        raise ValueError("palette lists a colour twice, so its class is ambiguous. "
+                         f"Received: palette={palette!r}")
 
 
 def collapse_instances(mask: np.ndarray, object_class: int = 1) -> np.ndarray:

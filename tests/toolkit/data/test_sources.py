@@ -32,6 +32,8 @@ def test_dataframe_columns_by_name():
     assert list(x) == TEXTS and list(y) == LABELS and y.dtype.kind == "i"
     with pytest.raises(ValueError, match="Column not found.*'review'.*Received: input_column='txt'"):
         _read(frame, input_column="txt", label_column="stars")
+    with pytest.raises(ValueError, match="Received: text_column='txt'"):
+        _read(frame, input_column="txt", input_column_name="text_column")
 
 
 @pytest.mark.parametrize("batched", [False, True])

@@ -5,7 +5,13 @@ import pytest
 from PIL import Image
 
 from toolkit.data.mask_folders import find_mask_folders, pair_mask_files
-from toolkit.preprocessing.masks import check_mask, collapse_instances, read_mask, resize_mask
+from toolkit.preprocessing.masks import (
+    check_mask,
+    check_palette,
+    collapse_instances,
+    read_mask,
+    resize_mask,
+)
 
 
 @pytest.mark.parametrize("size", [(7, 5), (3, 11), (16, 16), (1, 1)])
@@ -39,6 +45,27 @@ def test_grey_palette_and_colour_masks(tmp_path):
         read_mask(tmp_path / "rgb.png", palette[:2])
     with pytest.raises(ValueError, match="not found"):
         read_mask(tmp_path / "missing.png")
+
+
+def test_palettes_in_every_valid_form_pass():
+    check_palette(None)
+    check_palette([(0, 0, 0), [128, 0, 0]])
+    check_palette(np.array([[0, 0, 0], [128, 0, 0]], "uint8"))
+    check_palette({(0, 0, 0): 0, (128, 0, 0): 1, (0, 128, 0): 1})
+
+
+@pytest.mark.parametrize("palette, match", [
+    ("zz", "palette must be a list"),
+    (5, "palette must be a list"),
+    ([(0, 0)], r"entry \(0, 0\)"),
+    ([(0, 0, 256)], r"entry \(0, 0, 256\)"),
+    ([(0, 0, 0.5)], "entry"),
+    ([(0, 0, 0), (1, 2, 3), (0, 0, 0)], "a colour twice"),
+    ({(0, 0, 0): -1}, "class ids must be integers >= 0. Received: -1"),
+])
+def test_bad_palettes_are_named(palette, match):
+    with pytest.raises(ValueError, match=match):
+        check_palette(palette)
 
 
 def test_instances_collapse_to_one_class():
