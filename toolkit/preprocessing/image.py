@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from PIL import Image
 
 from toolkit.backbones.registry import serializable
 
@@ -17,6 +18,8 @@ _IMAGENET_STD = (0.229, 0.224, 0.225)
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 AUGMENTATIONS = (None, "light", "flip")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+#: PIL modes of grey images wider than 8 bits (16-bit PNGs, 32-bit integer TIFFs).
+_WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I")
 
 
 @serializable
@@ -157,6 +160,9 @@ def read_image(path: str | Path, channels: int = 3,
     """Load one image file as a uint8 ``(h, w, channels)`` array (1: grey, 3: RGB),
     resized to ``image_size`` when given (nearest neighbour, as Keras's ``load_img``).
 
+    16-bit grey images are scaled to 0..255 (``value / 257``), as TensorFlow's PNG
+    decoder does for folders, rather than wrapped or clipped.
+
     Raises
     ------
     ValueError
@@ -174,13 +180,19 @@ def read_image(path: str | Path, channels: int = 3,
     if not Path(path).is_file():
         raise ValueError(f"Image file not found. Received: {str(path)!r}")
     try:
-        image = keras.utils.load_img(
-            path, color_mode="grayscale" if channels == 1 else "rgb",
-            target_size=None if image_size is None else tuple(image_size),
-        )
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in _WIDE_GREY_MODES:
+                wide = np.asarray(image, dtype="float64")
+                image = Image.fromarray(np.round(wide / 257).clip(0, 255).astype("uint8")
+                                        if wide.max(initial=0) > 255 else wide.astype("uint8"))
+            image = image.convert("L" if channels == 1 else "RGB")
+            if image_size is not None and image.size != (image_size[1], image_size[0]):
+                image = image.resize((image_size[1], image_size[0]), Image.NEAREST)
+            array = np.asarray(image, dtype="uint8")
     except Exception as error:  # PIL raises several types for unreadable files
         raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
-    return keras.utils.img_to_array(image).astype("uint8")
+    return array[..., np.newaxis] if array.ndim == 2 else array
 
 
 def read_image_files(paths, image_size: tuple[int, int], channels: int) -> np.ndarray:
