@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -333,7 +334,7 @@ class SegmentationTask(Task):
 
     # ------------------------------------------------------------- predictions
 
-    def predict(self, X):
+    def predict(self, X: Any) -> np.ndarray | list[np.ndarray]:
         """Class-id masks at each input image's own size.
 
         Returns
@@ -344,7 +345,7 @@ class SegmentationTask(Task):
         examples = self._read(X, training=False)
         return _stack_if_same(self._masks(examples, self._outputs(examples)))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> np.ndarray | list[np.ndarray]:
         """Class probabilities ``(h, w, num_classes)`` per image, at its own size."""
         examples = self._read(X, training=False)
         return _stack_if_same([p for p in self._probabilities(examples, self._outputs(examples))])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -399,11 +400,20 @@ class SpeechTask(ClassificationTask):
 
     # ------------------------------------------------------------ outputs
 
-    def predict(self, X):
-        """Labels (classify, an array) or transcripts (transcribe, a list of str)."""
+    def predict(self, X: Any) -> np.ndarray | list[str]:
+        """Labels (classify, an array) or transcripts (transcribe, a list of str) of
+        WAV paths, a folder, a table of paths or waveforms (see :meth:`fit`)."""
         return super().predict(X)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)``, columns in ``classes_`` order
+        (``mode="classify"`` only).
+
+        Raises
+        ------
+        ValueError
+            For a transcriber (``mode="transcribe"``).
+        """
         if self._transcribing():
             raise ValueError("predict_proba is for mode='classify'; a transcriber's "
                              "per-frame log-probabilities come from model_.predict.")
