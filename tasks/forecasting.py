@@ -428,10 +428,8 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _unscale(self, values: np.ndarray) -> np.ndarray:
         """Scaled target values with targets on axis 2 -> the data's units."""
-        k = len(self.targets_)
-        axis_shape = (1, 1, k) + (1,) * (values.ndim - 3)
-        return (values * self.scaler_.std[:k].reshape(axis_shape)
-                + self.scaler_.mean[:k].reshape(axis_shape))
+        return self.scaler_.inverse_transform(values, axis=2,
+                                              columns=slice(0, len(self.targets_)))
 
     def _forecast_windows(self, series: TimeSeries, origins: np.ndarray) -> dict:
         """Model and baseline forecasts (data units) for the windows starting at ``origins``.
@@ -443,7 +441,7 @@ class ForecastingTask(RegressorMixin, Task):
         inputs, _ = self._encode(series, origins)
         outputs = self._predict_scaled(inputs)
         history, actual = forecast_windows(series.targets, self.lookback, self.horizon, origins)
-        scaled_history = (history - self.scaler_.mean[:k]) / self.scaler_.std[:k]
+        scaled_history = self.scaler_.transform(history, columns=slice(0, k))
         baselines = {
             "naive": naive_forecast(history, self.horizon),
             "seasonal_naive": seasonal_naive_forecast(history, self.horizon, self.season_),
@@ -527,7 +525,7 @@ class ForecastingTask(RegressorMixin, Task):
                                  f"{future_index[0]}, one row per step. Received: rows from "
                                  f"{given[0]} to {given[-1]}")
             offset = len(self.targets_) + len(self._covariates("past_covariates"))
-            parts.append((values - self.scaler_.mean[offset:]) / self.scaler_.std[offset:])
+            parts.append(self.scaler_.transform(values, columns=slice(offset, None)))
         parts.append(calendar_features(future_index, self._calendar()))
         return np.hstack(parts).astype("float32")
 

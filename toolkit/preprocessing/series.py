@@ -49,14 +49,16 @@ class SeriesScaler:
         self.std = np.where(std > 0, std, 1.0)
         return self
 
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        return (values - self.mean) / self.std
+    def transform(self, values: np.ndarray, columns: slice = slice(None)) -> np.ndarray:
+        """Standardise ``values``, whose last axis holds the fitted ``columns``."""
+        return (values - self.mean[columns]) / self.std[columns]
 
-    def inverse_transform(self, values: np.ndarray, axis: int = -1) -> np.ndarray:
-        """Undo :meth:`transform`; the columns lie on ``axis`` of ``values``."""
+    def inverse_transform(self, values: np.ndarray, axis: int = -1,
+                          columns: slice = slice(None)) -> np.ndarray:
+        """Undo :meth:`transform`; the fitted ``columns`` lie on ``axis`` of ``values``."""
         shape = [1] * values.ndim
         shape[axis] = -1
-        return values * self.std.reshape(shape) + self.mean.reshape(shape)
+        return values * self.std[columns].reshape(shape) + self.mean[columns].reshape(shape)
 
     def get_state(self) -> dict:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
