@@ -248,6 +248,7 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _read_training(self, X, y, validation_data):
         train, validation = super()._read_training(X, y, validation_data)
+        self._check_enough(train, self.lookback + self.horizon, "training")  # fine_tune too
         if validation_data is not None:
             self._check_enough(validation, self.lookback + self.horizon, "validation")
         return train, validation

@@ -453,6 +453,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             self._fit_preprocessing(examples)
             model = self._new_model()
             inputs, targets = self._encode(examples)
+            check_finite(inputs, "inputs")
+            check_finite(targets, "targets")
             dataset = make_dataset(
                 inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed,
                 lengths=self._sequence_lengths(inputs),

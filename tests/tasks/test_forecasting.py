@@ -294,3 +294,20 @@ def test_command_line_fits_predicts_and_evaluates(tmp_path, fitted, capsys):
     assert "2024-01-16 05:00:00" in capsys.readouterr().out  # the 6th step after the end
     assert main(["evaluate", str(tmp_path / "m"), "--data", str(path)]) == 0
     assert "seasonal_naive" in capsys.readouterr().out
+
+
+def test_a_series_of_another_step_is_refused_not_filled_onto_the_fitted_grid():
+    data = hourly(seasonal() + np.linspace(0, 1, 360))
+    task = Task("forecasting", **{**FAST, "fill": "ffill"}).fit(data)
+    for other, step in [(data.resample("D").mean(), "'D'"), (data.iloc[::2], "'2h'")]:
+        with pytest.raises(ValueError, match=f"has step {step}; the task was fitted on step 'h'"):
+            task.predict(other)
+    gappy = data.drop(data.index[100:110])  # a few missing hours are still filled
+    assert task.predict(gappy).shape == (FAST["horizon"], 1)
+
+
+def test_fine_tune_on_a_series_too_short_for_one_window_is_refused(fitted):
+    task, data = fitted
+    for rows in (10, FAST["lookback"] + FAST["horizon"] - 1):
+        with pytest.raises(ValueError, match="training series is too short"):
+            task.fine_tune(data.iloc[:rows])

@@ -12,6 +12,9 @@ from toolkit.backbones.registry import serializable
 class MaskedGlobalPooling(keras.layers.Layer):
     """Pool ``(batch, steps, features)`` over the unmasked steps.
 
+    A sequence with no unmasked step (an empty text) pools to zeros, so it carries no
+    evidence either way rather than the max branch's fill value.
+
     Parameters
     ----------
     mode : str
@@ -34,7 +37,8 @@ class MaskedGlobalPooling(keras.layers.Layer):
         pooled = []
         if self.mode in ("max", "maxmean"):
             lowest = ops.cast(-1e4, inputs.dtype)  # finite in float16 too
-            pooled.append(ops.max(ops.where(weights > 0, inputs, lowest), axis=1))
+            highest = ops.max(ops.where(weights > 0, inputs, lowest), axis=1)
+            pooled.append(ops.where(ops.max(weights, axis=1) > 0, highest, 0))
         if self.mode in ("mean", "maxmean"):
             count = ops.maximum(ops.sum(weights, axis=1), 1.0)
             pooled.append(ops.sum(inputs * weights, axis=1) / count)

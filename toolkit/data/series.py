@@ -221,6 +221,7 @@ def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | in
         raise ValueError(f"The series was fitted on {kinds[isinstance(freq, str)]} (step "
                          f"{freq!r}); this one is indexed by {kinds[datetime]}. Give it the "
                          "same kind of index.")
+    fitted_step = freq
     if freq is None:
         freq = _infer_step(index)
     if datetime:
@@ -232,6 +233,12 @@ def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | in
         raise ValueError(f"Irregular timestamps: {len(off_grid)} are off the regular grid of "
                          f"step {freq!r}, e.g. {off_grid[:3].tolist()}. Resample the data first.")
     missing = grid.difference(index)
+    if fitted_step is not None and 2 * len(missing) > len(index):  # fill would invent a third
+        own_step = _infer_step(index)
+        if _offset(own_step) != _offset(fitted_step):
+            raise ValueError(f"The series has step {own_step!r}; the task was fitted on step "
+                             f"{fitted_step!r} ({len(missing)} of the {len(grid)} steps of that "
+                             f"grid are missing). Resample it to {fitted_step!r} first.")
     if len(missing) and fill is None:
         raise ValueError(f"{len(missing)} missing timestamps on the grid of step {freq!r}, e.g. "
                          f"{missing[:3].tolist()}. Pass fill='ffill', 'interpolate' or 'zero' "
@@ -253,6 +260,11 @@ def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | in
             raise ValueError(f"fill={fill!r} cannot fill NaN values at the start of the series; "
                              "trim the leading rows.")
     return frame, freq
+
+
+def _offset(step: str | int):
+    """A step in comparable form: ``"h"`` and ``"60min"`` are equal."""
+    return pd.tseries.frequencies.to_offset(step) if isinstance(step, str) else step
 
 
 def _infer_step(index: pd.Index) -> str | int:

@@ -266,18 +266,22 @@ class UtteranceNormalization(keras.layers.Layer):
     few frames for per-bin statistics anyway. The statistics come from the frames that
     hold sound: frames of digital silence (every bin at the ``log(1e-6)`` floor: zero
     padding, or silence inserted between words) are left out, so how much padding a
-    batch carries does not change the result.
+    batch carries does not change the result. An utterance that is digital silence
+    throughout becomes all zeros: no evidence for any class (its statistics would
+    otherwise blow the floor up to about -14,000).
     """
 
     def call(self, features):
         floor = float(np.log(LOG_FLOOR)) + 1e-3
         active = ops.cast(ops.max(features, axis=-1, keepdims=True) > floor, features.dtype)
         active = ops.broadcast_to(active, ops.shape(features))
-        count = ops.maximum(ops.sum(active, axis=(1, 2), keepdims=True), 1.0)
+        sounding = ops.sum(active, axis=(1, 2), keepdims=True)
+        count = ops.maximum(sounding, 1.0)
         mean = ops.sum(features * active, axis=(1, 2), keepdims=True) / count
         variance = ops.sum(ops.square(features - mean) * active, axis=(1, 2),
                            keepdims=True) / count
-        return (features - mean) / (ops.sqrt(variance) + 1e-3)
+        normalised = (features - mean) / (ops.sqrt(variance) + 1e-3)
+        return ops.where(sounding > 0, normalised, ops.zeros_like(normalised))
 
 
 @serializable

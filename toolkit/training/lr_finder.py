@@ -103,6 +103,6 @@ def _suggest(rates: np.ndarray, losses: np.ndarray) -> float:
         return float(rates[0]) if len(rates) else float("nan")
     lowest = int(np.argmin(losses))
     slopes = np.gradient(losses[: lowest + 1], np.log(rates[: lowest + 1])) if lowest >= 2 else None
-    if slopes is None:
-        return float(rates[lowest] / 10)
+    if slopes is None:  # the loss only rose: a tenth of its best rate, within the range tried
+        return float(max(rates[lowest] / 10, rates[0]))
     return float(rates[int(np.argmin(slopes))])

@@ -59,3 +59,16 @@ def test_padding_does_not_change_per_token_features_with_extra_features(name, tm
     model.save(tmp_path / "b.keras")
     restored = keras.saving.load_model(tmp_path / "b.keras", safe_mode=True)
     np.testing.assert_allclose(restored([ids, features]), alone, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["max", "mean", "maxmean"])
+def test_pooling_uses_only_unmasked_steps_and_an_empty_sequence_pools_to_zeros(mode):
+    from toolkit.backbones.layers import MaskedGlobalPooling
+
+    steps = np.array([[[1.0, -2.0], [3.0, -4.0], [50.0, 50.0]],
+                      [[9.0, 9.0], [9.0, 9.0], [9.0, 9.0]]], "float32")
+    mask = np.array([[True, True, False], [False, False, False]])
+    pooled = keras.ops.convert_to_numpy(MaskedGlobalPooling(mode)(steps, mask=mask))
+    expected = {"max": [[3.0, -2.0], [0.0, 0.0]], "mean": [[2.0, -3.0], [0.0, 0.0]]}
+    expected["maxmean"] = np.concatenate([expected["max"], expected["mean"]], axis=1)
+    np.testing.assert_allclose(pooled, expected[mode])

@@ -80,6 +80,10 @@ def test_utterance_normalization_ignores_padding():
     expected = (features - features.mean()) / (features.std() + 1e-3)
     np.testing.assert_allclose(alone, expected, atol=1e-3)
     np.testing.assert_allclose(padded[:, :30], alone, atol=1e-4)
+    # An utterance of silence alone carries no evidence: zeros, not the floor blown up.
+    both = np.asarray(UtteranceNormalization()(np.concatenate([silence[:, :15], features[:, :15]])))
+    np.testing.assert_array_equal(both[0], 0)
+    np.testing.assert_allclose(both[1].mean(), 0, atol=1e-4)
 
 
 def test_peak_normalization_makes_loudness_irrelevant():

@@ -90,6 +90,23 @@ def test_lr_find_suggests_a_rate_and_leaves_the_task_as_it_was(tiny_texts, fast_
     np.testing.assert_array_equal(task.predict_proba(tiny_texts[0][:4]), probabilities)
 
 
+def test_lr_find_suggests_within_the_range_even_when_the_loss_only_rises():
+    from toolkit.training.lr_finder import _suggest
+
+    rates = np.geomspace(1e-6, 1.0, 20)
+    assert _suggest(rates, np.linspace(1.0, 5.0, 20)) == pytest.approx(1e-6)
+    assert _suggest(rates, np.r_[2.0, 1.0, np.linspace(1.5, 5.0, 18)]) == pytest.approx(1e-6)
+    coarse = np.geomspace(1e-6, 1.0, 4)  # 1e-6, 1e-4, 1e-2, 1: a tenth of 1e-4 is in range
+    assert _suggest(coarse, np.array([2.0, 1.0, 3.0, 4.0])) == pytest.approx(1e-5)
+
+
+def test_lr_find_refuses_non_finite_inputs_as_fit_does():
+    waves = [np.full(2000, np.nan, dtype="float32")] * 4  # reading lets NaN through
+    task = Task("speech", sample_rate=8000, verbose=0)
+    with pytest.raises(ValueError, match="NaN"):
+        task.lr_find(waves, ["low", "high"] * 2, steps=3)
+
+
 def test_one_cycle_rises_then_falls():
     schedule = OneCycle(max_lr=1.0, total_steps=100)
     values = [float(schedule(step)) for step in (0, 25, 60, 99)]
