@@ -206,13 +206,7 @@ class NERTask(Task):
         targets = np.full(inputs["word_ids"].shape, PAD_TAG, dtype="int32")
         for row, tags in enumerate(examples.y):
             spans = to_spans(tags, self.scheme_)
-            unknown = {t for _, _, t in spans} - {tag[2:] for tag in self.tags_[1:]}
-            if unknown:
-                raise ValueError(
-                    f"Unknown entity type(s) {sorted(unknown)} in sentence {row}; the tagger "
-                    f"knows {sorted({tag[2:] for tag in self.tags_[1:]})}. Use "
-                    "fine_tune(..., new_tags=True) to learn a new tag set."
-                )
+            self._check_known_types(spans, row)
             model_tags = from_spans(spans, len(tags), MODEL_SCHEME)
             targets[row, :len(tags)] = [index[tag] for tag in model_tags]
         return inputs, targets
@@ -313,9 +307,22 @@ class NERTask(Task):
 
     # ------------------------------------------------------------- evaluation
 
+    def _check_known_types(self, spans: list, row: int) -> None:
+        known = {tag[2:] for tag in self.tags_[1:]}
+        unknown = {entity_type for _, _, entity_type in spans} - known
+        if unknown:
+            raise ValueError(
+                f"Unknown entity type(s) {sorted(unknown)} in sentence {row}; the tagger "
+                f"knows {sorted(known)}. Use fine_tune(..., new_tags=True) to learn a new "
+                "tag set."
+            )
+
     def _report(self, examples: Examples, outputs: np.ndarray) -> TaggingReport:
         gold_scheme = detect_scheme(examples.y)
-        gold = [from_spans(to_spans(t, gold_scheme), len(t), "iob2") for t in examples.y]
+        gold_spans = [to_spans(t, gold_scheme) for t in examples.y]
+        for row, spans in enumerate(gold_spans):  # a type it never learned would score 0
+            self._check_known_types(spans, row)
+        gold = [from_spans(s, len(t), "iob2") for s, t in zip(gold_spans, examples.y)]
         spans, _ = self._spans(examples.x, outputs, confidence=False)
         predicted = [from_spans(s, len(t), "iob2") for s, t in zip(spans, examples.y)]
         return TaggingReport.from_predictions(self.task_name, gold, predicted)

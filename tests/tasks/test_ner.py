@@ -36,6 +36,11 @@ def test_learns_the_sample_and_scores_entity_f1(fitted):
     assert "entity_confusion" in report.figures()
 
 
+def test_evaluate_refuses_entity_types_the_tagger_never_learned(fitted):
+    with pytest.raises(ValueError, match=r"Unknown entity type\(s\) \['XYZ'\] in sentence 1"):
+        fitted.evaluate([["Bob", "left"], ["EU", "rejects"]], [["B-PER", "O"], ["B-XYZ", "O"]])
+
+
 def test_predict_answers_in_the_training_scheme(fitted):
     tags = fitted.predict([["Grace", "visited", "Oslo", "."], "Elena left Globex last year ."])
     assert fitted.scheme_ == "iob2"

@@ -48,8 +48,9 @@ class Report:
         return list(self.figures().values())
 
     def to_json(self) -> str:
-        """The task name and metrics as a JSON string."""
-        return json.dumps({"task": self.task, "metrics": _jsonable(self.metrics)})
+        """The task name and metrics as a JSON string (NaN and infinities as null)."""
+        return json.dumps({"task": self.task, "metrics": _jsonable(self.metrics)},
+                          allow_nan=False)
 
     def to_markdown(self) -> str:
         """A Markdown summary: scalar metrics as a table, then any detail tables."""
@@ -67,7 +68,8 @@ class Report:
         """Write ``metrics.json``, ``report.md`` and one PNG per figure to ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "metrics.json").write_text(json.dumps(_jsonable(self.metrics), indent=2), encoding="utf-8")
+        (directory / "metrics.json").write_text(
+            json.dumps(_jsonable(self.metrics), indent=2, allow_nan=False), encoding="utf-8")
         (directory / "report.md").write_text(self.to_markdown(), encoding="utf-8")
         for name, figure in self.figures().items():
             figure.savefig(directory / f"{name}.png", dpi=100)
@@ -80,5 +82,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_jsonable(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None  # NaN (an F1 with no entities) is not JSON; null is
     return value

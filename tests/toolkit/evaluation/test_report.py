@@ -36,3 +36,12 @@ def test_markdown_json_and_files(report, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "confusion_matrix.png", "metrics.json", "report.md", "training_curves.png"]
     assert json.loads((tmp_path / "metrics.json").read_text())["accuracy"] == pytest.approx(0.6)
+
+
+def test_non_finite_metrics_are_written_as_null_so_the_json_stays_valid(report, tmp_path):
+    report.metrics["macro_f1"] = float("nan")
+    report.metrics["ratio"] = np.float32(np.inf)
+    assert json.loads(report.to_json())["metrics"]["macro_f1"] is None
+    report.save(tmp_path)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["macro_f1"] is None and saved["ratio"] is None
