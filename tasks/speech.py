@@ -284,7 +284,7 @@ class SpeechTask(ClassificationTask):
         """The fixed clip length: ``samples``, raised to the fewest the backbone's pooling
         accepts when chosen automatically; too few for an explicit ``duration`` is an error."""
         min_frames = self._spec().extra.get("min_shape", (1, 1))[0]
-        minimum = self._fft_length() + (min_frames - 1) * self._frame_step()
+        minimum = self._min_samples()
         if samples < minimum and self.duration is not None:
             raise ValueError(
                 f"duration={self.duration!r} s is too short for backbone "
@@ -292,6 +292,11 @@ class SpeechTask(ClassificationTask):
                 f"frames: duration >= {minimum / self.sample_rate_:.3f} s at "
                 f"{self.sample_rate_} Hz.")
         return max(samples, minimum)
+
+    def _min_samples(self) -> int:
+        """The fewest samples whose spectrogram the backbone's pooling accepts."""
+        min_frames = self._spec().extra.get("min_shape", (1, 1))[0]
+        return self._fft_length() + (min_frames - 1) * self._frame_step()
 
     def _fit_vocabulary(self, examples: Examples) -> None:
         vocabulary = self.vocabulary
@@ -318,8 +323,8 @@ class SpeechTask(ClassificationTask):
 
     def _encode(self, examples: Examples):
         length = self.num_samples_
-        if length is None:
-            length = max(self._fft_length(), max(len(w) for w in examples.x))
+        if length is None:  # variable length: short clips padded with silence to the minimum
+            length = max(self._min_samples(), max(len(w) for w in examples.x))
         inputs = pad_or_crop(examples.x, length)
         if examples.y is None:
             return inputs, None
