@@ -9,6 +9,8 @@ import numpy as np
 from toolkit.preprocessing.audio import read_wav, resample, to_mono
 
 AUDIO_SUFFIXES = (".wav",)
+#: A 2-D waveform array this narrow is one clip's channels, not that many clips.
+MAX_CHANNELS = 8
 
 
 def is_audio_path_list(X) -> bool:
@@ -76,12 +78,20 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
                          "wrap a single clip in a list. Received: one 1-D array of shape "
                          f"{X.shape}")
     if isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype != object:
+        if X.shape[1] <= MAX_CHANNELS < X.shape[0]:
+            raise ValueError("This looks like one multi-channel clip (samples, channels), not "
+                             f"{X.shape[0]} clips of {X.shape[1]} samples: wrap it in a list, "
+                             f"[clip]. Received: an array of shape {X.shape}")
         X = list(X)
     if not isinstance(X, (list, tuple, np.ndarray)):
         raise TypeError("Expected a list of .wav paths, a folder or waveform arrays. "
                         f"Received: {type(X).__name__}")
     waveforms = []
     for index, waveform in enumerate(X):
+        if isinstance(waveform, (str, Path)):
+            raise ValueError(f"Entry {index} is a path but not a {'/'.join(AUDIO_SUFFIXES)} "
+                             "file; only WAV is read (convert other formats first, e.g. with "
+                             f"ffmpeg). Received: {str(waveform)!r}")
         waveform = np.asarray(waveform)
         if (waveform.dtype == object or not np.issubdtype(waveform.dtype, np.number)
                 or np.iscomplexobj(waveform)):

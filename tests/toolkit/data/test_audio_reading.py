@@ -41,3 +41,13 @@ def test_class_per_subfolder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="class-per-subfolder"):
         read_audio_folder(tmp_path / "empty")
+
+
+def test_one_unwrapped_multichannel_clip_and_non_wav_paths_are_named():
+    clip = np.zeros((4000, 2), "float32")
+    with pytest.raises(ValueError, match=r"one multi-channel clip \(samples, channels\)"):
+        load_waveforms(clip, sample_rate=8000)
+    assert load_waveforms([clip], sample_rate=8000)[0][0].shape == (4000,)  # wrapped: mono
+    assert len(load_waveforms(np.zeros((3, 4000)), sample_rate=8000)[0]) == 3  # clips per row
+    with pytest.raises(ValueError, match="Entry 1 is a path but not a .wav file.*'b.flac'"):
+        load_waveforms([np.zeros(100), "b.flac"], sample_rate=8000)
