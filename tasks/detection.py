@@ -483,6 +483,8 @@ def _has_xml(folder: Path) -> bool:
 
 def _image_list(X) -> list[np.ndarray]:
     """Arrays ``(n, h, w[, c])`` or a list of ``(h, w[, c])`` arrays of any sizes, as RGB."""
+    if isinstance(X, (list, tuple, np.ndarray)) and len(X) == 0:
+        raise ValueError("No images. Received: an empty X")
     if isinstance(X, np.ndarray) and X.dtype != object:
         images = list(check_images(X))
     elif isinstance(X, (list, tuple)) and X:

@@ -175,4 +175,6 @@ def test_inputs_errors():
             task.fit(images, [{"boxes": boxes, "labels": labels}] * 2)
     with pytest.raises(ValueError, match="single"):
         task.fit(images[0], [{"boxes": [[0, 0, 10, 10]], "labels": ["a"]}])
+    with pytest.raises(ValueError, match="No images. Received: an empty X"):
+        task.fit([], [])
     assert clone(task).get_params() == task.get_params()

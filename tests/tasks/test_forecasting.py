@@ -311,3 +311,11 @@ def test_fine_tune_on_a_series_too_short_for_one_window_is_refused(fitted):
     for rows in (10, FAST["lookback"] + FAST["horizon"] - 1):
         with pytest.raises(ValueError, match="training series is too short"):
             task.fine_tune(data.iloc[:rows])
+
+
+def test_an_array_with_columns_beyond_the_fitted_ones_is_refused():
+    values = np.stack([seasonal(), seasonal(seed=1)], axis=1)
+    task = Task("forecasting", **FAST).fit(values)
+    assert task.predict(values).shape == (FAST["horizon"], 2)
+    with pytest.raises(ValueError, match="matched by position: 2 target and 0 covariate"):
+        task.predict(np.hstack([values, values[:, :1]]))

@@ -19,6 +19,7 @@ from toolkit.data.idx import read_idx
         ([np.zeros((8, 8, 3)), np.zeros((9, 9, 3)), np.zeros((8, 8, 3)), np.zeros((8, 8, 3))],
          "one shape"),
         ("/no/such/folder", "No such image folder"),
+        ([], "No images. Received: an empty X"),
     ],
 )
 def test_bad_images_are_named(images, match, fast_image_params):

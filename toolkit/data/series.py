@@ -101,6 +101,12 @@ def read_series(
     frame = _set_time_index(frame, time_column)
     covariates = list(past_covariates) + list(future_covariates)
     targets = _target_names(frame, target, covariates)
+    unused = [c for c in frame.columns if c not in targets + covariates]
+    if unused and not isinstance(X, (pd.DataFrame, pd.Series, str, Path)):
+        raise ValueError(f"An array's columns are matched by position: {len(targets)} target "
+                         f"and {len(covariates)} covariate column(s) are expected, and this "
+                         f"array has {frame.shape[1]}. Pass only those columns, or a DataFrame "
+                         "with their names.")
     for which, names in (("past_covariates", past_covariates),
                          ("future_covariates", future_covariates)):
         for name in names:

@@ -104,6 +104,8 @@ def check_images(images) -> np.ndarray:
     except ValueError:  # a list of arrays of different shapes
         raise ValueError("Images given as arrays must all have one shape (resize them, or "
                          "pass image paths, which are resized on reading).") from None
+    if array.ndim == 1 and array.size == 0:
+        raise ValueError("No images. Received: an empty X")
     if array.ndim == 1 and array.size and all(isinstance(v, (str, Path)) for v in array):
         other = next((str(v) for v in array if not str(v).lower().endswith(IMAGE_SUFFIXES)),
                      str(array[0]))

@@ -42,8 +42,9 @@ def test_fill_policies(fill, expected):
 def test_prediction_history_must_have_the_fitted_step():
     frame = pd.DataFrame({"y": np.arange(4.0)},
                          index=pd.date_range("2024-01-01", periods=4, freq="2h"))
-    with pytest.raises(ValueError, match="missing timestamps"):
-        read_series(frame, **{**READ, "freq": "h"})
+    for fill in (None, "ffill"):  # filling would invent every other value
+        with pytest.raises(ValueError, match="has step '2h'; the task was fitted on step 'h'"):
+            read_series(frame, **{**READ, "freq": "h", "fill": fill})
 
 
 @pytest.mark.parametrize("empty", [[], np.zeros((0, 2)), pd.DataFrame({"load": []}),
