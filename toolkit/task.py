@@ -410,7 +410,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         Returns
         -------
         float
-            Accuracy, entity F1, mean IoU, mAP@0.5, 1 - WER or minus the MSE, by task.
+            By task: accuracy, entity F1, mean IoU, COCO mAP (AP@[.5:.95]), 1 - WER,
+            or minus the MAE.
         """
         return self._headline_metric(self.evaluate(X, y))
 
