@@ -511,11 +511,11 @@ class ForecastingTask(RegressorMixin, Task):
                 raise ValueError(f"predict needs future=DataFrame with the future covariate "
                                  f"columns {names} for the next {self.horizon} steps. "
                                  f"Received: future of type {type(future).__name__}")
-            try:
-                values = future[names].iloc[: self.horizon].to_numpy(dtype="float64")
-            except (TypeError, ValueError):
-                raise ValueError(f"future covariate columns {names} must be numeric. Received: "
-                                 f"dtypes {[str(d) for d in future[names].dtypes]}") from None
+            if not all(pd.api.types.is_numeric_dtype(future[n]) for n in names):
+                raise ValueError(f"future covariate columns {names} must be numeric, as in the "
+                                 f"history. Received: dtypes "
+                                 f"{[str(d) for d in future[names].dtypes]}")
+            values = future[names].iloc[: self.horizon].to_numpy(dtype="float64")
             if len(values) < self.horizon or not np.isfinite(values).all():
                 raise ValueError(f"future must hold {self.horizon} rows of finite values "
                                  f"(no NaN or infinity). Received: {len(future)} rows")

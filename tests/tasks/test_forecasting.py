@@ -128,6 +128,8 @@ def test_multivariate_targets_and_known_future_covariates():
     aligned = a_year_off.set_axis(pd.date_range(data.index[-1] + pd.Timedelta("1h"), periods=6,
                                                 freq="h", name="time"))
     assert task.predict(data, future=aligned).shape == (6, 2)
+    with pytest.raises(ValueError, match="must be numeric, as in the history"):
+        task.predict(data, future=aligned.astype(str))  # numbers as text: refused, not parsed
     with pytest.raises(ValueError, match="future= is only for future_covariates"):
         Task("forecasting", **{**FAST, "epochs": 1}).fit(data[["s0"]]).predict(
             data[["s0"]], future="junk")
