@@ -405,9 +405,7 @@ class ForecastingTask(RegressorMixin, Task):
     def _head_data(self, probe: keras.Model, series: TimeSeries):
         """The output layer's inputs on ``series``' windows and the outputs that would
         give its targets (the level taken out, laid out as the layers after it read)."""
-        inputs, targets = self._encode(series)
-        check_finite(inputs, "inputs")
-        check_finite(targets, "targets")
+        inputs, targets = self._training_arrays(series)
         features = probe.predict(make_dataset(inputs, None, batch_size=256), verbose=0)
         level = 0.0
         if self.normalization is not None:

@@ -453,9 +453,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             examples = self._read(X, y, training=True)
             self._fit_preprocessing(examples)
             model = self._new_model()
-            inputs, targets = self._encode(examples)
-            check_finite(inputs, "inputs")
-            check_finite(targets, "targets")
+            inputs, targets = self._training_arrays(examples)
             dataset = make_dataset(
                 inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed,
                 lengths=self._sequence_lengths(inputs),
@@ -585,9 +583,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
     ) -> dict:
         settings = self._training_settings()
         batch_size = settings.pop("batch_size")
-        inputs, targets = self._encode(train)
-        check_finite(inputs, "inputs")
-        check_finite(targets, "targets")
+        inputs, targets = self._training_arrays(train)
         train_ds = make_dataset(
             inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed,
             lengths=self._sequence_lengths(inputs),
@@ -610,6 +606,13 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 verbose=self.verbose,
                 **settings,
             )
+
+    def _training_arrays(self, examples: Any) -> tuple[Any, Any]:
+        """``_encode(examples)``, refusing NaN or infinite inputs and targets."""
+        inputs, targets = self._encode(examples)
+        check_finite(inputs, "inputs")
+        check_finite(targets, "targets")
+        return inputs, targets
 
     def _training_settings(self) -> dict:
         """The gradient-training settings, checked: ``batch_size`` and the keywords of
