@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="any other task parameter (`toolkit tasks --params` lists them), "
                           "repeatable; VALUE is a Python literal (3, 0.5, True, None, ['a', 'b']) "
-                          "or else a string, e.g. --param instances=True")
+                          "or else a string, and always a string for a text-only "
+                          "parameter (a column name), e.g. --param instances=True")
     fit.add_argument("--verbose", type=int, default=2, help="0 silent, 1 bar, 2 epoch lines")
 
     predict = commands.add_parser("predict", help="predict with a saved task")
@@ -175,9 +176,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _parse_params(pairs: list[str], task, *, given: dict) -> dict:
-    """``--param NAME=VALUE`` pairs as task parameters (values read as literals, else text)."""
+    """``--param NAME=VALUE`` pairs as task parameters: values read as literals, else
+    text; a parameter that only takes text (a column name) keeps VALUE as text, so
+    ``text_column=2024`` names the column "2024"."""
     import ast
+    import typing
 
+    hints = typing.get_type_hints(type(task).__init__)
     params = {}
     for pair in pairs:
         name, equals, text = pair.partition("=")
@@ -189,11 +194,27 @@ def _parse_params(pairs: list[str], task, *, given: dict) -> dict:
                              f"of {sorted(task.get_params())}. Received: --param {pair}")
         if name in given or name in params:
             raise ValueError(f"The parameter {name!r} is given twice. Received: --param {pair}")
-        try:
-            params[name] = ast.literal_eval(text)  # literals only: never runs code
-        except (ValueError, SyntaxError):
+        kinds = _annotated_kinds(hints.get(name))
+        if kinds == {str, type(None)} and text == "None":
+            params[name] = None
+        elif kinds in ({str}, {str, type(None)}):
             params[name] = text
+        else:
+            try:
+                params[name] = ast.literal_eval(text)  # literals only: never runs code
+            except (ValueError, SyntaxError):
+                params[name] = text
     return params
+
+
+def _annotated_kinds(annotation) -> set:
+    """The types a parameter's annotation names (``str | None`` -> ``{str, NoneType}``)."""
+    import types
+    import typing
+
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return set(typing.get_args(annotation))
+    return {annotation}
 
 
 def _image_names(inputs, task) -> list[str]:

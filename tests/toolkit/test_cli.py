@@ -110,9 +110,18 @@ def test_a_param_value_that_is_not_a_literal_stays_text_and_is_never_run():
     from toolkit.task import Task
 
     task = Task("sentiment")
-    params = _parse_params(["text_column=__import__('os').getcwd()", "label_column=3"], task,
+    params = _parse_params(["text_column=__import__('os').getcwd()", "epochs=3"], task,
                            given={})
-    assert params == {"text_column": "__import__('os').getcwd()", "label_column": 3}
+    assert params == {"text_column": "__import__('os').getcwd()", "epochs": 3}
+
+
+def test_a_param_that_takes_only_text_keeps_a_number_as_text():
+    from toolkit.cli import _parse_params
+    from toolkit.task import Task
+
+    params = _parse_params(["text_column=2024", "label_column=None", "dropout=0.25"],
+                           Task("sentiment"), given={})
+    assert params == {"text_column": "2024", "label_column": None, "dropout": 0.25}
 
 
 def test_segmentation_predict_prints_class_shares_and_writes_masks(tmp_path, capsys):
