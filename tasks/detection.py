@@ -296,11 +296,16 @@ class DetectionTask(Task):
 
     # ------------------------------------------------------------- encoding
 
-    def _fit_preprocessing(self, examples: Examples) -> None:
+    def _check_params(self) -> None:
+        self._image_size()
         self._check_thresholds()
-        self._check_settings(choices={"fine_tuning": FINE_TUNING_MODES})
+        self._check_settings(choices={"fine_tuning": FINE_TUNING_MODES},
+                             positive_ints=("pyramid_channels", "head_convs"))
         if self.classes is not None and len(set(self.classes)) < len(self.classes):
             raise ValueError(f"classes names a class twice. Received: classes={self.classes!r}")
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        self._check_params()
         labels = sorted({label for target in examples.y for label in target["labels"]}, key=str)
         self.classes_ = list(self.classes) if self.classes is not None else labels
         if not self.classes_:
@@ -346,7 +351,7 @@ class DetectionTask(Task):
         channels = self._check_positive_int("pyramid_channels", self.pyramid_channels)
         convs = self._check_positive_int("head_convs", self.head_convs)
         shape = (*self.image_size_, 3)
-        stages = stage_model(spec.builder(input_shape=shape, weights=self.weights))
+        stages = stage_model(spec.builder(input_shape=shape, weights=self._pretrained("weights")))
         images = keras.Input(shape=shape, name="images")
         x = ImageNormalization(spec.normalization, name="normalization")(images)
         # A pretrained body keeps any BatchNorm in inference mode (small datasets).
@@ -459,6 +464,11 @@ class DetectionTask(Task):
 
     def _restore_state(self, state: dict) -> None:
         self.classes_ = list(state["classes"])
+        check_labels(self.classes_)
+        if len(set(self.classes_)) < len(self.classes_) or (
+                self.classes is not None and self.classes_ != list(self.classes)):
+            raise ValueError("classes must be distinct, and equal the classes parameter when "
+                             f"it is set. Received: classes={self.classes_!r:.80}")
         self.image_size_ = tuple(int(v) for v in state["image_size"])
         self.levels_ = [[int(v) for v in level] for level in state["levels"]]
 

@@ -178,9 +178,13 @@ class ImageClassificationTask(ClassificationTask):
             x = read_image_files(x, self._file_size(), channels)
         return Examples(check_images(x), y)
 
-    def _fit_preprocessing(self, examples: Examples) -> None:
-        spec = self._spec()
+    def _check_params(self) -> None:
+        self._spec()
         self._check_settings(fractions=("dropout",), choices={"fine_tuning": FINE_TUNING_MODES})
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        self._check_params()
+        spec = self._spec()
         self._fit_labels(examples)
         height, width = examples.x.shape[1:3]
         if self.image_size is not None:
@@ -198,7 +202,7 @@ class ImageClassificationTask(ClassificationTask):
     def _build_model(self) -> keras.Model:
         spec = self._spec()
         shape = (*self.image_size_, self.channels_)
-        backbone = spec.builder(input_shape=shape, weights=self.weights)
+        backbone = spec.builder(input_shape=shape, weights=self._pretrained("weights"))
         images = keras.Input(shape=shape, name="images")
         x = images
         for layer in augmentation_layers(self.augment):

@@ -178,13 +178,16 @@ class NERTask(Task):
             y = _tag_lists(y, sentences)
         return Examples(sentences, y)
 
-    def _fit_preprocessing(self, examples: Examples) -> None:
-        get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
+    def _check_params(self) -> None:
+        get_backbone_spec(self.backbone, kind="sequence")
         self._check_settings(
             positive_ints=("embedding_dim", "char_embedding_dim", "char_filters", "units"),
             fractions=("dropout", "token_dropout"), choices={"head": ("crf", "softmax")})
         if self.max_words is not None:
             self._check_positive_int("max_words", self.max_words)
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        self._check_params()  # fail before any work
         self._fit_tags(examples)
         self.encoder_ = TokenEncoder(self.max_words).fit(examples.x)
 
@@ -233,8 +236,9 @@ class NERTask(Task):
             embedding_dim=self.embedding_dim, units=self.units, dropout=self.dropout,
             return_sequences=True, token_features=self.char_filters + CASING_DIM,
         )
-        if self.embeddings is not None:
-            matrix, _ = load_word_vectors(self.embeddings, self.encoder_.words, self.embedding_dim)
+        embeddings = self._pretrained("embeddings")
+        if embeddings is not None:
+            matrix, _ = load_word_vectors(embeddings, self.encoder_.words, self.embedding_dim)
             backbone.get_layer("embedding").set_weights([matrix])
         dropped = TokenDropout(self.token_dropout, name="token_dropout")(word_ids)
         outputs = tagging_head(backbone([dropped, features]), len(self.tags_),

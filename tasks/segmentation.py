@@ -292,7 +292,7 @@ class SegmentationTask(Task):
     def _build_model(self) -> keras.Model:
         spec = self._spec()
         shape = (*self.image_size_, self.channels_)
-        backbone = spec.builder(input_shape=shape, weights=self.weights)
+        backbone = spec.builder(input_shape=shape, weights=self._pretrained("weights"))
         stages = stage_model(backbone)
         images = keras.Input(shape=shape, name="images")
         x = images
@@ -387,6 +387,11 @@ class SegmentationTask(Task):
         self.channels_ = int(state["channels"])
         self.num_classes_ = int(state["num_classes"])
         self.class_names_ = [str(name) for name in state["class_names"]]
+        if len(self.class_names_) != self.num_classes_ or self.num_classes not in (
+                None, self.num_classes_):
+            raise ValueError(f"num_classes={self.num_classes_} must count the class_names "
+                             f"{self.class_names_!r:.80} and equal the num_classes parameter "
+                             "when it is set")
 
 
 def _read_pairs(X, y, *, training: bool, label_column: str | None):

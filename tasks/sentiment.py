@@ -154,12 +154,15 @@ class SentimentTask(ClassificationTask):
         )
         return Examples(check_texts(x), y)
 
-    def _fit_preprocessing(self, examples: Examples) -> None:
-        get_backbone_spec(self.backbone, kind="sequence")  # fail before any work
+    def _check_params(self) -> None:
+        get_backbone_spec(self.backbone, kind="sequence")
         self._check_settings(positive_ints=("embedding_dim", "units", "max_tokens"),
                              fractions=("dropout", "token_dropout"))
         if self.max_length is not None:
             self._check_positive_int("max_length", self.max_length)
+
+    def _fit_preprocessing(self, examples: Examples) -> None:
+        self._check_params()  # fail before any work
         self._fit_labels(examples)
         self.vectorizer_ = TextVectorizer(self.max_tokens, self.max_length).fit(examples.x)
 
@@ -182,10 +185,10 @@ class SentimentTask(ClassificationTask):
             input_shape=(None,), vocabulary_size=len(self.vectorizer_.vocabulary),
             embedding_dim=self.embedding_dim, units=self.units, dropout=self.dropout,
         )
-        if self.embeddings is not None:
-            matrix, _ = load_word_vectors(
-                self.embeddings, self.vectorizer_.vocabulary, self.embedding_dim
-            )
+        embeddings = self._pretrained("embeddings")
+        if embeddings is not None:
+            matrix, _ = load_word_vectors(embeddings, self.vectorizer_.vocabulary,
+                                          self.embedding_dim)
             backbone.get_layer("embedding").set_weights([matrix])
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         features = backbone(TokenDropout(self.token_dropout, name="token_dropout")(token_ids))

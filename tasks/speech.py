@@ -19,6 +19,7 @@ import pandas as pd
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
 from toolkit.data.audio import is_audio_path_list, load_waveforms, read_audio_folder
+from toolkit.data.checks import check_string_list
 from toolkit.data.examples import Examples
 from toolkit.data.sources import read_inputs
 from toolkit.evaluation.transcription import TranscriptionReport
@@ -491,7 +492,7 @@ class SpeechTask(ClassificationTask):
         self.sample_rate_ = int(state["sample_rate"])
         self.num_samples_ = None if state["num_samples"] is None else int(state["num_samples"])
         if self._transcribing():
-            self.vocabulary_ = [str(t) for t in state["vocabulary"]]
+            self.vocabulary_ = check_string_list(state["vocabulary"], "vocabulary")
             self.token_level_ = state["token_level"]
         else:
             self._restore_labels(state)

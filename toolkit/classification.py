@@ -60,7 +60,13 @@ class ClassificationTask(ClassifierMixin, Task):
         return {"classes": self.classes_.tolist()}
 
     def _restore_labels(self, state: dict) -> None:
-        self.classes_ = np.asarray(state["classes"])
+        saved = state["classes"]
+        if not isinstance(saved, list):
+            raise TypeError(f"classes must be a list. Received: {saved!r:.80}")
+        self.classes_ = fit_classes(saved)  # fit's checks: no missing or mixed labels
+        if self.classes_.tolist() != saved:  # a reordered list would swap predictions
+            raise ValueError("classes must be distinct and sorted, as fit writes them. "
+                             f"Received: classes={saved!r:.80}")
 
     def _check_restored(self, source: str) -> None:
         if not hasattr(self, "classes_"):  # a task mode without a label map

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import types
 import typing
@@ -31,6 +32,10 @@ def save_task(task: Task, directory: str | Path) -> Path:
     ``callbacks`` and ``distribute`` are left out), the fitted state (label map,
     vocabulary, sizes) and the toolkit/Keras versions.
     """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"A task is saved to a folder, but {str(directory)!r} is a file. "
+                         "Choose a new or existing folder.")
     params = {k: _jsonable(v) for k, v in task.get_params().items()
               if k not in task.unsaved_params}
     for name, value in params.items():
@@ -41,7 +46,6 @@ def save_task(task: Task, directory: str | Path) -> Path:
                 f"Parameter {name!r} cannot be saved in task.json ({error}); give it as "
                 f"lists, numbers and strings (dict keys as strings). Received: {value!r:.80}"
             ) from None
-    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     document = {
         "format_version": FORMAT_VERSION,
@@ -63,6 +67,11 @@ def load_task(directory: str | Path) -> Task:
     The model is read with Keras ``safe_mode=True``, so a file that would run code on
     load (a ``Lambda`` layer, say) is refused.
 
+    The parameters in ``task.json`` are checked as ``fit`` checks them, and the model
+    they and the fitted state build must be the saved one, layer for layer (so an
+    edited backbone, size or rate is refused rather than misreported by
+    ``get_params``).
+
     Raises
     ------
     ValueError
@@ -78,7 +87,8 @@ def load_task(directory: str | Path) -> Task:
         document = json.loads(state_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{str(state_path)!r} is not valid JSON: {error}") from error
-    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
+    if not isinstance(document, dict) or type(document.get("format_version")) is not int \
+            or document["format_version"] != FORMAT_VERSION:
         found = document.get("format_version") if isinstance(document, dict) else None
         raise ValueError(
             f"Unsupported saved-task format. Expected format_version={FORMAT_VERSION}. "
@@ -95,12 +105,17 @@ def load_task(directory: str | Path) -> Task:
     _check_param_types(task_class, params, state_path)
     task = task_class(**params)
     try:
+        task._check_params()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{str(state_path)!r} has an invalid parameter: {error}") from None
+    try:
         task._restore_state(document["state"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{str(state_path)!r} has a damaged 'state' entry: {error!r}") from error
     task.history_ = document["history"]
     task.model_ = _load_model(model_path)
     task._check_restored(str(state_path))
+    _check_same_model(task, model_path, state_path)
     return task
 
 
@@ -161,9 +176,70 @@ def _json_kinds(annotation, default) -> tuple[type, ...] | None:
     return tuple(kinds)
 
 
+def _check_same_model(task: Task, model_path: Path, state_path: Path) -> None:
+    """The loaded ``model_`` is the model ``task``'s parameters and state build: the same
+    layers in the same order, of the same classes, settings and weight shapes (names
+    and ``trainable`` flags aside)."""
+    try:
+        built = task._architecture()
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{str(state_path)!r} does not describe a model: {error}") from None
+    pairs = itertools.zip_longest(_layer_summaries(task.model_), _layer_summaries(built))
+    for index, (saved, expected) in enumerate(pairs):
+        if saved != expected:
+            raise ValueError(
+                f"{str(model_path)!r} is not the model {str(state_path)!r} describes (was "
+                f"task.json edited?): layer {index} differs: {_describe(saved, expected)}"
+            )
+
+
+def _layer_summaries(model: keras.Model) -> list[dict]:
+    """Each layer of ``model`` (nested models flattened) as its class, weight shapes
+    and JSON config without its name and ``trainable`` flag."""
+    summaries = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            summaries.extend(_layer_summaries(layer))
+            continue
+        config = json.loads(json.dumps(layer.get_config(), default=repr), object_hook=_unnamed)
+        summaries.append({"class": type(layer).__name__, "config": config,
+                          "weights": [list(weight.shape) for weight in layer.weights]})
+    return summaries
+
+
+def _unnamed(config: dict) -> dict:
+    # A layer's config (one holding "trainable"), also one nested in a wrapper such as
+    # Bidirectional, carries a generated name; a dtype policy's "name" is kept.
+    if "trainable" in config:
+        return {k: v for k, v in config.items() if k not in ("name", "trainable")}
+    return config
+
+
+def _describe(saved: dict | None, expected: dict | None) -> str:
+    """How two layer summaries differ: "(Dense) saved X, parameters give Y"."""
+    if saved is None or expected is None or saved["class"] != expected["class"]:
+        return (f"saved {saved['class'] if saved else 'no layer'}, parameters give "
+                f"{expected['class'] if expected else 'no layer'}")
+    if saved["weights"] != expected["weights"]:
+        return (f"({saved['class']}) saved weight shapes {saved['weights']}, parameters give "
+                f"{expected['weights']}")
+    keys = sorted(k for k in {*saved["config"], *expected["config"]}
+                  if saved["config"].get(k) != expected["config"].get(k))
+    return (f"({saved['class']}) saved "
+            + ", ".join(f"{k}={saved['config'].get(k)!r:.40}" for k in keys)
+            + ", parameters give "
+            + ", ".join(f"{k}={expected['config'].get(k)!r:.40}" for k in keys))
+
+
 def _refuse_hdf5(path: Path) -> None:
-    """Legacy full-model HDF5 files are never loaded: they can carry marshalled code."""
-    candidates = [path] if path.is_file() else [path / MODEL_FILE, *path.glob("*.h5")]
+    """Legacy full-model HDF5 files are never loaded: they can carry marshalled code.
+    A folder's other ``.h5`` files matter only when it has no ``model.keras``."""
+    if path.is_file():
+        candidates = [path]
+    elif (path / MODEL_FILE).is_file():
+        candidates = [path / MODEL_FILE]
+    else:
+        candidates = [*path.glob("*.h5"), *path.glob("*.hdf5")]
     for candidate in candidates:
         if candidate.is_file():
             with candidate.open("rb") as handle:
@@ -191,10 +267,13 @@ def _load_model(path: Path) -> keras.Model:
 
 
 def _jsonable(value):
-    if isinstance(value, (np.generic,)):
-        return value.item()
+    """``value`` with NumPy scalars and arrays, paths and tuples as JSON-ready values."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
     return value

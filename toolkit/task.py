@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,6 +34,8 @@ from toolkit.training.seeding import set_seed
 
 _TASKS: dict[str, type[Task]] = {}
 _ALIASES: dict[str, str] = {}
+#: True while :meth:`Task._architecture` builds a model whose weights come from elsewhere.
+_WITHOUT_PRETRAINED: ContextVar[bool] = ContextVar("without_pretrained", default=False)
 
 
 def register_task(name: str, aliases: tuple[str, ...] = ()) -> Callable[[type], type]:
@@ -145,8 +148,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         """Return ``(inputs, targets)`` arrays the model consumes (targets may be None)."""
         raise NotImplementedError
 
+    def _check_params(self) -> None:
+        """Raise ``ValueError`` naming a parameter whose value is invalid whatever the
+        data (a size, a rate, a choice); ``fit`` calls it before any work, ``load`` on the
+        parameters read from ``task.json``."""
+
     def _build_model(self) -> keras.Model:
-        """Build the Keras model (preprocessing layers, backbone, head)."""
+        """Build the Keras model (preprocessing layers, backbone, head); pretrained
+        weights named by a parameter are read through :meth:`_pretrained`."""
         raise NotImplementedError
 
     def _loss(self) -> Any:
@@ -562,6 +571,20 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         """``_build_model`` under the task's strategy and ``precision`` policy."""
         with self._strategy().scope(), dtype_policy(getattr(self, "precision", "float32")):
             return float32_outputs(self._build_model())
+
+    def _architecture(self) -> keras.Model:
+        """A new model as the parameters and fitted state describe it, built without
+        reading pretrained weights (``load`` compares it with the saved model)."""
+        token = _WITHOUT_PRETRAINED.set(True)
+        try:
+            return self._new_model()
+        finally:
+            _WITHOUT_PRETRAINED.reset(token)
+
+    def _pretrained(self, name: str) -> Any:
+        """The parameter ``name`` that names pretrained weights (``weights``,
+        ``embeddings``), or ``None`` inside :meth:`_architecture`."""
+        return None if _WITHOUT_PRETRAINED.get() else getattr(self, name)
 
     def _strategy(self):
         if getattr(self, "strategy_", None) is None:  # a loaded task, or lr_find first

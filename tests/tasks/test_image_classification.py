@@ -1,5 +1,7 @@
 """Image classification: bad input, folders and files, real MNIST, real transfer learning."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,10 +108,18 @@ def test_mnist_slice_clears_a_quality_floor(data_dir):
     assert task.score(images[-1000:], labels[-1000:]) >= 0.90  # chance is 0.10
 
 
-def test_squeezenet_transfer_on_hymenoptera(data_dir, squeezenet_weights):
+def test_squeezenet_transfer_on_hymenoptera(data_dir, squeezenet_weights, tmp_path):
     """Real pretrained weights: the head alone on frozen ImageNet features beats chance."""
     root = data_dir / "hymenoptera" / "hymenoptera_data"
     task = Task("image_classification", backbone="squeezenet", weights=str(squeezenet_weights),
                 image_size=128, fine_tuning="head", epochs=4, seed=0, verbose=0)
     task.fit(str(root / "train"))
     assert task.score(str(root / "val")) >= 0.80  # chance is 0.54
+    # Loading never reads the pretrained file again (it may be gone where the task is used).
+    folder = task.save(tmp_path / "model")
+    document = json.loads((folder / "task.json").read_text())
+    document["params"]["weights"] = str(tmp_path / "gone.h5")
+    (folder / "task.json").write_text(json.dumps(document))
+    val = sorted(str(p) for p in (root / "val" / "ants").iterdir())[:8]
+    np.testing.assert_allclose(Task.load(folder).predict_proba(val), task.predict_proba(val),
+                               rtol=1e-5, atol=1e-6)

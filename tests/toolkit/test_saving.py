@@ -93,3 +93,24 @@ def test_missing_directory_and_unfitted_save(tmp_path):
 
     with pytest.raises(NotFittedError):
         Task("sentiment").save(tmp_path / "x")
+
+
+def test_saving_onto_a_file_is_a_clear_error(tmp_path, saved):
+    task, _ = saved
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(ValueError, match="saved to a folder, but .* is a file"):
+        task.save(tmp_path / "taken")
+
+
+def test_other_hdf5_files_in_the_folder_do_not_block_loading(tmp_path, saved, tiny_texts):
+    task, directory = saved
+    for name in ("model.keras", "task.json"):
+        (tmp_path / name).write_bytes((directory / name).read_bytes())
+    inputs = keras.Input((3,))
+    keras.Model(inputs, keras.layers.Dense(1)(inputs)).save_weights(tmp_path / "extra.weights.h5")
+    np.testing.assert_array_equal(Task.load(tmp_path).predict(tiny_texts[0][:4]),
+                                  task.predict(tiny_texts[0][:4]))
+    (tmp_path / "model.keras").unlink()  # only legacy files left: named as such
+    keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(tmp_path / "model.h5")
+    with pytest.raises(ValueError, match="legacy HDF5"):
+        Task.load(tmp_path)

@@ -150,9 +150,22 @@ def test_a_vocabulary_pointing_at_a_local_file_is_refused(copy_of, tmp_path):
     (lambda d: d.update(task="os.system"), "Unknown task"),
     (lambda d: d["params"].update(backbone={"module": "os"}), "'backbone' must be a str"),
     (lambda d: d["params"].update(epochs=2.5), "'epochs' must be a int"),
-    (lambda d: d["state"].update(classes=["only"]), "does not match its model"),
-    (lambda d: d["state"].update(classes=[["a"], ["b"]]), "does not match its model"),
+    (lambda d: d.update(format_version=True), "Unsupported saved-task format"),
+    (lambda d: d["state"].update(classes=["only"]), "at least two classes"),
+    (lambda d: d["state"].update(classes=[["a"], ["b"]]), "distinct and sorted"),
+    (lambda d: d["state"]["classes"].reverse(), "distinct and sorted"),  # would swap labels
+    (lambda d: d["state"].update(classes=["a", 1]), "mix text and numbers"),
+    (lambda d: d["state"].update(classes="ab"), "must be a list"),
+    (lambda d: d["params"].update(dropout=5.0), "invalid parameter: dropout must be"),
+    (lambda d: d["params"].update(backbone="no_such"), "invalid parameter: Unknown backbone"),
+    (lambda d: d["params"].update(backbone="gru"),
+     "layer 3 differs: \\(Embedding\\) saved mask_zero=False, parameters give mask_zero=True"),
+    (lambda d: d["params"].update(units=5), "was task.json edited"),
+    (lambda d: d["params"].update(dropout=0.3), "saved rate=0.4, parameters give rate=0.3"),
+    (lambda d: d["params"].pop("units"), "was task.json edited"),
     (lambda d: d["state"]["vectorizer"]["vocabulary"].append("extra"), "vocabulary holds"),
+    (lambda d: d["state"]["vectorizer"]["vocabulary"].append(
+        d["state"]["vectorizer"]["vocabulary"][-1]), "vocabulary must not repeat"),
 ])
 def test_task_json_is_validated(copy_of, edit, match, tiny_texts):
     document = json.loads((copy_of / "task.json").read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -50,12 +51,17 @@ def _named_arrays(structure: Any, path: str = ""):
 
 
 def check_string_list(value: Any, name: str) -> list[str]:
-    """``value`` as a list of ``str``, or a ``ValueError`` naming ``name``.
+    """``value`` as a list of distinct ``str``, or a ``ValueError`` naming ``name``.
 
     Saved vocabularies and label lists go through this on load: a string where a list
-    belongs (a file path, say) is refused rather than read or split into characters.
+    belongs (a file path, say) is refused rather than read or split into characters,
+    and a repeated entry (two ids for one token) rather than passed to a lookup layer.
     """
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError(f"{name} must be a list of strings. Received: "
                          f"{type(value).__name__} {str(value)[:60]!r}")
+    repeated = sorted(item for item, count in Counter(value).items() if count > 1)
+    if repeated:
+        raise ValueError(f"{name} must not repeat an entry. Received: {repeated[:5]!r} "
+                         "more than once")
     return list(value)
