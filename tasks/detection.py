@@ -301,11 +301,10 @@ class DetectionTask(Task):
         self._check_thresholds()
         self._check_settings(choices={"fine_tuning": FINE_TUNING_MODES},
                              positive_ints=("pyramid_channels", "head_convs"))
-        if self.classes is not None and len(set(self.classes)) < len(self.classes):
+        if self.classes is not None and len(set(self._known_classes())) < len(self.classes):
             raise ValueError(f"classes names a class twice. Received: classes={self.classes!r}")
 
     def _fit_preprocessing(self, examples: Examples) -> None:
-        self._check_params()
         labels = sorted({label for target in examples.y for label in target["labels"]}, key=str)
         self.classes_ = list(self.classes) if self.classes is not None else labels
         if not self.classes_:

@@ -277,7 +277,6 @@ class ForecastingTask(RegressorMixin, Task):
         return super().fit(X, y, validation_data=validation_data)
 
     def _fit_preprocessing(self, series: TimeSeries) -> None:
-        self._check_params()
         self._check_enough(series, self.lookback + self.horizon, "training")
         self.targets_ = list(series.names)
         self.freq_ = series.freq

@@ -183,7 +183,6 @@ class ImageClassificationTask(ClassificationTask):
         self._check_settings(fractions=("dropout",), choices={"fine_tuning": FINE_TUNING_MODES})
 
     def _fit_preprocessing(self, examples: Examples) -> None:
-        self._check_params()
         spec = self._spec()
         self._fit_labels(examples)
         height, width = examples.x.shape[1:3]

@@ -187,7 +187,6 @@ class NERTask(Task):
             self._check_positive_int("max_words", self.max_words)
 
     def _fit_preprocessing(self, examples: Examples) -> None:
-        self._check_params()  # fail before any work
         self._fit_tags(examples)
         self.encoder_ = TokenEncoder(self.max_words).fit(examples.x)
 

@@ -162,7 +162,6 @@ class SentimentTask(ClassificationTask):
             self._check_positive_int("max_length", self.max_length)
 
     def _fit_preprocessing(self, examples: Examples) -> None:
-        self._check_params()  # fail before any work
         self._fit_labels(examples)
         self.vectorizer_ = TextVectorizer(self.max_tokens, self.max_length).fit(examples.x)
 

@@ -242,7 +242,6 @@ class SpeechTask(ClassificationTask):
 
         ``y`` holds labels (classify) or transcripts (transcribe).
         """
-        self._check_params()
         return super().fit(X, y, validation_data=validation_data)
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
@@ -265,7 +264,6 @@ class SpeechTask(ClassificationTask):
         return Examples(waveforms, y)
 
     def _fit_preprocessing(self, examples: Examples) -> None:
-        self._check_params()
         lengths = np.array([len(w) for w in examples.x])
         if isinstance(self.duration, (int, float)) and not isinstance(self.duration, bool):
             self.num_samples_ = int(round(self.duration * self.sample_rate_))

@@ -150,8 +150,8 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
     def _check_params(self) -> None:
         """Raise ``ValueError`` naming a parameter whose value is invalid whatever the
-        data (a size, a rate, a choice); ``fit`` calls it before any work, ``load`` on the
-        parameters read from ``task.json``."""
+        data (a size, a rate, a choice). ``fit`` and ``lr_find`` call it before reading any
+        data, ``load`` on the parameters read from ``task.json``."""
 
     def _build_model(self) -> keras.Model:
         """Build the Keras model (preprocessing layers, backbone, head); pretrained
@@ -264,6 +264,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         set_seed(self.seed)
         self._forget_fit()  # nothing learned before (sizes, labels, rates) carries over
         try:
+            self._check_params()
             train, validation = self._read_training(X, y, validation_data)
             self._fit_preprocessing(train)
             self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
@@ -459,6 +460,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         set_seed(self.seed)
         self._forget_fit()  # read and build as a new fit would
         try:
+            self._check_params()
             examples = self._read(X, y, training=True)
             self._fit_preprocessing(examples)
             model = self._new_model()
