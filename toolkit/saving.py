@@ -184,7 +184,11 @@ def _check_same_model(task: Task, model_path: Path, state_path: Path) -> None:
         built = task._architecture()
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"{str(state_path)!r} does not describe a model: {error}") from None
-    pairs = itertools.zip_longest(_layer_summaries(task.model_), _layer_summaries(built))
+    # Keras builds some pretrained bodies differently without their weights (EfficientNet
+    # adds a rescaling layer for ImageNet's), so such a body is compared as a whole.
+    whole_body = task._pretrained_layer_groups() is not None
+    pairs = itertools.zip_longest(_layer_summaries(task.model_, whole_body=whole_body),
+                                  _layer_summaries(built, whole_body=whole_body))
     for index, (saved, expected) in enumerate(pairs):
         if saved != expected:
             raise ValueError(
@@ -193,17 +197,24 @@ def _check_same_model(task: Task, model_path: Path, state_path: Path) -> None:
             )
 
 
-def _layer_summaries(model: keras.Model) -> list[dict]:
+def _layer_summaries(model: keras.Model, *, whole_body: bool = False) -> list[dict]:
     """Each layer of ``model`` (nested models flattened) as its class, weight shapes
-    and JSON config without its name and ``trainable`` flag."""
+    and JSON config without its name and ``trainable`` flag; with ``whole_body``, the
+    first nested model (the backbone) as one entry: its name and weight shapes."""
     summaries = []
     for layer in model.layers:
-        if isinstance(layer, keras.Model):
+        if isinstance(layer, keras.Model) and whole_body:
+            summaries.append({"class": type(layer).__name__, "config": {"name": layer.name},
+                              "weights": [list(weight.shape) for weight in layer.weights]})
+            whole_body = False
+        elif isinstance(layer, keras.Model):
             summaries.extend(_layer_summaries(layer))
-            continue
-        config = json.loads(json.dumps(layer.get_config(), default=repr), object_hook=_unnamed)
-        summaries.append({"class": type(layer).__name__, "config": config,
-                          "weights": [list(weight.shape) for weight in layer.weights]})
+        else:
+            config = json.loads(json.dumps(layer.get_config(), default=repr),
+                                object_hook=_unnamed)
+            config.pop("name", None)  # an Input layer's config has no "trainable"
+            summaries.append({"class": type(layer).__name__, "config": config,
+                              "weights": [list(weight.shape) for weight in layer.weights]})
     return summaries
 
 

@@ -114,3 +114,32 @@ def test_other_hdf5_files_in_the_folder_do_not_block_loading(tmp_path, saved, ti
     keras.Model(inputs, keras.layers.Dense(1)(inputs)).save(tmp_path / "model.h5")
     with pytest.raises(ValueError, match="legacy HDF5"):
         Task.load(tmp_path)
+
+
+def test_a_pretrained_body_is_compared_as_a_whole(tmp_path):
+    # Keras's EfficientNet has one more (weightless) layer when built for ImageNet weights
+    # than the weightless rebuild load compares it with; the heads must still match.
+    from toolkit.saving import _check_same_model
+
+    def model(extra_layer: bool, units: int = 2) -> keras.Model:
+        inputs = keras.Input((4,))
+        x = keras.layers.Rescaling(0.5)(inputs) if extra_layer else inputs
+        body = keras.Model(inputs, keras.layers.Dense(3)(x), name="body")
+        outer = keras.Input((4,))
+        return keras.Model(outer, keras.layers.Dense(units)(body(outer)))
+
+    class Loaded:
+        def __init__(self, pretrained, rebuilt):
+            self.model_, self.rebuilt, self.pretrained = model(True), rebuilt, pretrained
+
+        def _architecture(self):
+            return self.rebuilt
+
+        def _pretrained_layer_groups(self):
+            return ["block"] if self.pretrained else None
+
+    _check_same_model(Loaded(True, model(False)), tmp_path / "m", tmp_path / "t")
+    with pytest.raises(ValueError, match="layer 2 differs: saved Rescaling, parameters give Dense"):
+        _check_same_model(Loaded(False, model(False)), tmp_path / "m", tmp_path / "t")
+    with pytest.raises(ValueError, match="layer 2 differs: \\(Dense\\) saved weight shapes"):
+        _check_same_model(Loaded(True, model(False, units=5)), tmp_path / "m", tmp_path / "t")
