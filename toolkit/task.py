@@ -27,6 +27,7 @@ from toolkit.evaluation.report import Report
 from toolkit.training import loop
 from toolkit.training.lr_finder import LRFinderResult, find_learning_rate
 from toolkit.training.distribute import resolve_strategy
+from toolkit.training.fingerprint import run_fingerprint
 from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
 from toolkit.training.precision import dtype_policy, float32_outputs
 from toolkit.training.schedules import check_schedule
@@ -613,11 +614,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed,
             lengths=self._sequence_lengths(inputs),
         )
-        val_ds = None
+        val_ds, val_arrays = None, None
         if validation is not None and len(validation):
-            val_inputs, val_targets = self._encode(validation)
-            val_ds = make_dataset(val_inputs, val_targets, batch_size=batch_size,
-                                  lengths=self._sequence_lengths(val_inputs))
+            val_arrays = self._encode(validation)
+            val_ds = make_dataset(*val_arrays, batch_size=batch_size,
+                                  lengths=self._sequence_lengths(val_arrays[0]))
+        if settings["checkpoint_dir"] is not None:
+            run = self._run_fingerprint(stages, [inputs, targets, val_arrays])
+            settings["checkpoint_dir"] = Path(settings["checkpoint_dir"]) / f"run-{run}"
         with self._strategy().scope():
             return loop.run_stages(
                 self.model_,
@@ -631,6 +635,22 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 verbose=self.verbose,
                 **settings,
             )
+
+    def _run_fingerprint(self, stages: list[loop.Stage], arrays: Any) -> str:
+        """The name of this training run's folder in ``checkpoint_dir``: it changes with
+        the parameters, the fitted state, the stages, the data and, for ``fine_tune``,
+        the weights it starts from, so only a rerun of the same call resumes."""
+        ignored = {*self.unsaved_params, "verbose", "checkpoint_dir"}
+        description = {
+            "task": self.task_name,
+            "params": {k: v for k, v in self.get_params().items() if k not in ignored},
+            "state": self._fitted_state(),
+            "stages": [[stage.name, stage.epochs, stage.learning_rate] for stage in stages],
+        }
+        if hasattr(self, "history_"):  # fine_tune: continues from trained weights
+            description["history"] = self.history_
+            arrays = [arrays, self.model_.get_weights()]
+        return run_fingerprint(description, arrays)
 
     def _training_arrays(self, examples: Any) -> tuple[Any, Any]:
         """``_encode(examples)``, refusing NaN or infinite inputs and targets."""

@@ -139,7 +139,30 @@ def test_killed_training_resumes_at_the_last_completed_epoch(tmp_path):
               if "epoch_begin" in line]
     # Epochs 0 and 1 were backed up; epoch 2 was running when the process died.
     assert begins == [2, 3, 4, 5]
-    assert (tmp_path / "ckpt" / "best.keras").is_file()
+    assert len(list((tmp_path / "ckpt").glob("run-*/best.keras"))) == 1  # one run, resumed
+
+
+def test_checkpoints_resume_only_the_same_run(tmp_path, tiny_texts, fast_text_params):
+    texts, labels = tiny_texts
+    first, second = sorted(set(labels))
+    swapped = [second if label == first else first for label in labels]
+    params = {**fast_text_params, "checkpoint_dir": str(tmp_path / "ckpt")}
+    task = Task("sentiment", **params).fit(texts, labels)
+    fitted = task.model_.get_weights()
+    # fine_tune is another run: it trains, rather than reloading fit's finished stage.
+    task.fine_tune(texts, labels, epochs=1, learning_rate=0.05)
+    assert any(not np.array_equal(a, b) for a, b in zip(fitted, task.model_.get_weights()))
+    # Other labels (same shapes) start afresh: the first run's weights are not reused.
+    relabelled = Task("sentiment", **params).fit(texts, swapped)
+    fresh = Task("sentiment", **fast_text_params).fit(texts, swapped)
+    np.testing.assert_allclose(relabelled.predict_proba(texts[:8]),
+                               fresh.predict_proba(texts[:8]), rtol=1e-5, atol=1e-6)
+    assert len(list((tmp_path / "ckpt").glob("run-*"))) == 3
+    # The same fit again resumes its finished run: the first fit's weights, no new folder.
+    again = Task("sentiment", **params).fit(texts, labels)
+    for a, b in zip(fitted, again.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert len(list((tmp_path / "ckpt").glob("run-*"))) == 3
 
 
 def test_same_seed_gives_identical_predictions_in_fresh_processes(tmp_path):
