@@ -23,17 +23,26 @@ class ClassificationReport(Report):
 
     @classmethod
     def from_predictions(cls, task: str, y_true, y_pred, *, classes) -> ClassificationReport:
+        """The report of predictions ``y_pred`` against labels ``y_true``.
+
+        A class that neither occurs in ``y_true`` nor is predicted has no precision,
+        recall or F1 on this data: its row holds ``None`` and ``macro_f1`` averages the
+        other classes (as scikit-learn does when not given ``labels``).
+        """
         labels = list(classes)
+        occurring = {_plain(v) for v in [*y_true, *y_pred]}
+        present = [label for label in labels if _plain(label) in occurring]
         precision, recall, f1, support = skm.precision_recall_fscore_support(
             y_true, y_pred, labels=labels, zero_division=0
         )
         metrics = {
             "accuracy": float(skm.accuracy_score(y_true, y_pred)),
-            "macro_f1": float(skm.f1_score(y_true, y_pred, labels=labels, average="macro",
+            "macro_f1": float(skm.f1_score(y_true, y_pred, labels=present, average="macro",
                                            zero_division=0)),
             "per_class": {
                 str(label): {"precision": float(p), "recall": float(r), "f1": float(f),
-                             "support": int(s)}
+                             "support": int(s)} if label in present else
+                {"precision": None, "recall": None, "f1": None, "support": 0}
                 for label, p, r, f, s in zip(labels, precision, recall, f1, support)
             },
             "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
@@ -49,6 +58,12 @@ class ClassificationReport(Report):
     def _markdown_details(self) -> list[str]:
         lines = ["", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
         for label, row in self.metrics["per_class"].items():
-            lines.append(f"| {label} | {row['precision']:.4f} | {row['recall']:.4f} | "
-                         f"{row['f1']:.4f} | {row['support']} |")
+            precision, recall, f1 = ("-" if row[key] is None else f"{row[key]:.4f}"
+                                     for key in ("precision", "recall", "f1"))
+            lines.append(f"| {label} | {precision} | {recall} | {f1} | {row['support']} |")
         return lines
+
+
+def _plain(label):
+    """A label as a hashable Python value (``np.str_("a")`` -> ``"a"``)."""
+    return label.item() if isinstance(label, np.generic) else label

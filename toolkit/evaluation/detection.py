@@ -32,7 +32,13 @@ def coco_metrics(ground_truth: list[dict], detections: list[dict], classes: list
     dict
         ``map`` (AP averaged over IoU 0.50:0.95), ``map50``, ``map75``, ``map_small``,
         ``map_medium``, ``map_large``, ``mar100`` (recall with 100 detections) and
-        ``per_class`` ``{name: {"ap", "ap50"}}`` (``None`` for a class with no boxes).
+        ``per_class`` ``{name: {"ap", "ap50"}}``. A size or class with no ground-truth
+        box has ``None`` (undefined, not 0).
+
+    Raises
+    ------
+    ValueError
+        If ``ground_truth`` holds no box at all.
 
     Examples
     --------
@@ -58,11 +64,11 @@ def coco_metrics(ground_truth: list[dict], detections: list[dict], classes: list
             x1, y1, x2, y2 = (float(v) for v in box)
             results.append({"image_id": image_id, "category_id": int(label) + 1,
                             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)})
-    empty = {"map": 0.0, "map50": 0.0, "map75": 0.0, "map_small": 0.0, "map_medium": 0.0,
-             "map_large": 0.0, "mar100": 0.0,
-             "per_class": {str(name): {"ap": 0.0, "ap50": 0.0} for name in classes}}
-    if not results or not annotations:
-        return empty
+    if not annotations:
+        raise ValueError("No ground-truth boxes to score against, so AP is undefined: "
+                         "evaluate on images that hold boxes.")
+    if not results:  # nothing found: AP 0 wherever there was something to find
+        return _nothing_found(annotations, classes)
     truth_api = COCO()
     truth_api.dataset = {"images": images, "annotations": annotations,
                          "categories": [{"id": i + 1, "name": str(n)} for i, n in enumerate(classes)]}
@@ -72,7 +78,8 @@ def coco_metrics(ground_truth: list[dict], detections: list[dict], classes: list
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
-    stats = [max(float(v), 0.0) for v in evaluation.stats]
+    # pycocotools writes -1 where nothing defines a value (no box of that size).
+    stats = [None if v < 0 else float(v) for v in evaluation.stats]
     precision = evaluation.eval["precision"]  # (iou, recall, class, area, max detections)
     per_class = {}
     for index, name in enumerate(classes):
@@ -85,6 +92,24 @@ def coco_metrics(ground_truth: list[dict], detections: list[dict], classes: list
     return {"map": stats[0], "map50": stats[1], "map75": stats[2], "map_small": stats[3],
             "map_medium": stats[4], "map_large": stats[5], "mar100": stats[8],
             "per_class": per_class}
+
+
+#: COCO's object sizes, as pycocotools bounds them (box area in pixels, both ends included).
+COCO_AREAS = {"map_small": (0, 32 ** 2), "map_medium": (32 ** 2, 96 ** 2),
+              "map_large": (96 ** 2, 1e10)}
+
+
+def _nothing_found(annotations: list[dict], classes: list) -> dict:
+    """The metrics of no detections at all: 0 where a box was to be found, else None."""
+    areas = [a["area"] for a in annotations]
+    labelled = {a["category_id"] - 1 for a in annotations}
+    metrics = {"map": 0.0, "map50": 0.0, "map75": 0.0}
+    for key, (low, high) in COCO_AREAS.items():
+        metrics[key] = 0.0 if any(low <= area <= high for area in areas) else None
+    zero = {"ap": 0.0, "ap50": 0.0}
+    return {**metrics, "mar100": 0.0, "per_class": {
+        str(name): zero if index in labelled else {"ap": None, "ap50": None}
+        for index, name in enumerate(classes)}}
 
 
 def draw_detections(image: np.ndarray, detection: dict, classes: list, *,

@@ -58,6 +58,8 @@ class Report:
         for name, value in self.metrics.items():
             if isinstance(value, (int, float)):
                 lines.append(f"| {name} | {value:.4f} |")
+            elif value is None:  # undefined on this data (no box of that size, say)
+                lines.append(f"| {name} | - |")
         lines.extend(self._markdown_details())
         return "\n".join(lines) + "\n"
 

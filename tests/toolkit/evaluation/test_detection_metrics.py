@@ -31,7 +31,24 @@ def test_wrong_class_and_loose_boxes_score_lower():
 
 def test_no_detections_score_zero():
     found = [{"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "labels": np.zeros(0, int)}]
-    assert coco_metrics(TRUTH, found, ["cat", "dog"])["map"] == 0.0
+    metrics = coco_metrics(TRUTH, found, ["cat", "dog", "bird"])
+    assert metrics["map"] == 0.0 and metrics["map_small"] == 0.0
+    # No box is medium or large, and none is a bird: undefined, not zero.
+    assert metrics["map_medium"] is None and metrics["map_large"] is None
+    assert metrics["per_class"]["bird"] == {"ap": None, "ap50": None}
+
+
+def test_sizes_and_classes_without_boxes_are_undefined_not_zero():
+    found = [{"boxes": TRUTH[0]["boxes"], "scores": np.array([0.9, 0.8]), "labels": np.array([0, 1])}]
+    metrics = coco_metrics(TRUTH, found, ["cat", "dog", "bird"])
+    assert metrics["map_small"] == pytest.approx(1.0)
+    assert metrics["map_medium"] is None and metrics["map_large"] is None
+    assert metrics["per_class"]["bird"] == {"ap": None, "ap50": None}
+    report = DetectionReport("detection", metrics)
+    assert "| map_medium | - |" in report.to_markdown()
+    no_boxes = [{"boxes": np.zeros((0, 4)), "labels": np.zeros(0, int)}]
+    with pytest.raises(ValueError, match="No ground-truth boxes"):
+        coco_metrics(no_boxes, found, ["cat", "dog"])
 
 
 def test_drawing_and_report():

@@ -45,3 +45,17 @@ def test_non_finite_metrics_are_written_as_null_so_the_json_stays_valid(report, 
     report.save(tmp_path)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["macro_f1"] is None and saved["ratio"] is None
+
+
+def test_a_class_absent_from_the_data_is_undefined_not_a_zero_in_macro_f1():
+    report = ClassificationReport.from_predictions(
+        "sentiment", np.array(["pos"] * 3), np.array(["pos"] * 3), classes=np.array(["neg", "pos"]))
+    assert report.metrics["accuracy"] == 1.0 and report.metrics["macro_f1"] == 1.0
+    assert report.metrics["per_class"]["neg"] == {"precision": None, "recall": None, "f1": None,
+                                                  "support": 0}
+    assert "| neg | - | - | - | 0 |" in report.to_markdown()
+    # A class that is predicted but never true still counts (its precision is 0).
+    missed = ClassificationReport.from_predictions(
+        "sentiment", np.array(["pos", "pos"]), np.array(["pos", "neg"]), classes=["neg", "pos"])
+    assert missed.metrics["per_class"]["neg"]["precision"] == 0.0
+    assert missed.metrics["macro_f1"] == pytest.approx((0 + 2 / 3) / 2)
