@@ -356,6 +356,8 @@ class NERTask(Task):
         -------
         self
         """
+        if not isinstance(new_tags, (bool, np.bool_)):
+            raise ValueError(f"new_tags must be True or False. Received: new_tags={new_tags!r}")
         if not new_tags:
             return super().fine_tune(X, y, epochs=epochs, learning_rate=learning_rate,
                                      validation_data=validation_data)

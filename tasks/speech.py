@@ -468,6 +468,9 @@ class SpeechTask(ClassificationTask):
         -------
         self
         """
+        if not isinstance(new_labels, (bool, np.bool_)):
+            raise ValueError("new_labels must be True or False. "
+                             f"Received: new_labels={new_labels!r}")
         if not new_labels:
             return super().fine_tune(X, y, epochs=epochs, learning_rate=learning_rate,
                                      validation_data=validation_data)

@@ -16,10 +16,9 @@ from toolkit import Task
 from toolkit.data.samples import load_digits_sample, load_sentiment_sample
 
 BAD = "zz"
-#: Parameters that take any value: progress output, pass-throughs checked by the
-#: engine they go to, and speech's ``vocabulary``, for which a string is valid (its
-#: characters).
-UNCHECKED = {"verbose", "callbacks", "vocabulary"}
+#: Parameters that take any value: progress output and speech's ``vocabulary``, for
+#: which a string is valid (its characters).
+UNCHECKED = {"verbose", "vocabulary"}
 #: Parameters for which a string is valid (column names, folders): refused when they
 #: are not a string, even with data of a form that does not read them.
 STRINGS = {"text_column", "label_column", "time_column", "data_dir", "checkpoint_dir",

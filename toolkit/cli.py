@@ -135,7 +135,7 @@ def _run(args: argparse.Namespace) -> int:
             if not 0 <= args.min_score <= 1:
                 raise ValueError(f"--min-score must be between 0 and 1. Received: {args.min_score}")
         inputs = args.inputs
-        if (len(inputs) == 1 and Path(inputs[0]).exists()
+        if (len(inputs) == 1 and inputs[0].strip() and Path(inputs[0]).exists()
                 and not inputs[0].lower().endswith(IMAGE_SUFFIXES)):
             inputs = inputs[0]  # a table file or an image folder
         if hasattr(task, "predict_entities") and isinstance(inputs, list):
@@ -171,6 +171,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "demo":
         from toolkit.demo import run_demo
 
+        _check_writable_folder("--out", args.out)  # before training, not after
         run_demo(args.tasks or None, out=args.out)
     return 0
 
@@ -238,8 +239,10 @@ def _print_masks(class_names: list[str], names: list[str], masks, out: str | Non
 
     from PIL import Image
 
+    from toolkit.folders import output_folder
+
     if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
+        output_folder(out, "predicted masks")
     written = set()
     for name, mask in zip(names, masks):
         counts = np.bincount(mask.ravel(), minlength=len(class_names))

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 import toolkit
+from toolkit.folders import output_folder
 from toolkit.task import Task, get_task_class
 
 FORMAT_VERSION = 1
@@ -32,10 +33,6 @@ def save_task(task: Task, directory: str | Path) -> Path:
     ``callbacks`` and ``distribute`` are left out), the fitted state (label map,
     vocabulary, sizes) and the toolkit/Keras versions.
     """
-    directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
-        raise ValueError(f"A task is saved to a folder, but {str(directory)!r} is a file. "
-                         "Choose a new or existing folder.")
     params = {k: _jsonable(v) for k, v in task.get_params().items()
               if k not in task.unsaved_params}
     for name, value in params.items():
@@ -46,7 +43,7 @@ def save_task(task: Task, directory: str | Path) -> Path:
                 f"Parameter {name!r} cannot be saved in task.json ({error}); give it as "
                 f"lists, numbers and strings (dict keys as strings). Received: {value!r:.80}"
             ) from None
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = output_folder(directory, "a task")
     document = {
         "format_version": FORMAT_VERSION,
         "task": task.task_name,

@@ -557,7 +557,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         if len(train) == 0:
             raise ValueError("No training examples. Received: empty X")
         if validation_data is not None:
-            return train, self._read(*_as_pair(validation_data), training=True)
+            validation = self._read(*_as_pair(validation_data), training=True)
+            if len(validation) == 0:  # early stopping would be off, silently
+                raise ValueError("No validation examples. Received: empty validation_data; "
+                                 "pass None to hold out validation_split of X instead")
+            return train, validation
         return self._split_validation(train)
 
     def _split_validation(self, train: Examples) -> tuple[Examples, Examples | None]:
@@ -631,7 +635,6 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 loss=self._loss(),
                 metrics=self._metrics(),
                 clipnorm=loop.CLIPNORM if self._recurrent() else None,
-                callbacks=self.callbacks,
                 verbose=self.verbose,
                 **settings,
             )
@@ -673,6 +676,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             "weight_decay": self._check_non_negative_float("weight_decay", self.weight_decay),
             "sam_rho": self._check_non_negative_float("sam_rho", getattr(self, "sam_rho", 0.0)),
             "early_stopping": loop.check_early_stopping(self.early_stopping),
+            "callbacks": loop.check_callbacks(self.callbacks),
             "jit_compile": jit_compile,
             "schedule": check_schedule(self.schedule),
             "checkpoint_dir": self._check_path("checkpoint_dir",

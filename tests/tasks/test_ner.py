@@ -143,6 +143,8 @@ def test_new_tag_set_keeps_the_backbone(fitted, ner_data):
     for bad in ({"learning_rate": -0.5}, {"learning_rate": float("inf")}, {"epochs": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             task.fine_tune(sentences, renamed, new_tags=True, **bad)
+    with pytest.raises(ValueError, match="new_tags must be True or False"):
+        task.fine_tune(sentences, renamed, new_tags="yes")
     assert "B-PER" in task.tags_   # the refused calls changed nothing
     task.fine_tune(sentences, renamed, epochs=2, new_tags=True)
     assert task.tags_ == ["O", "I-HUMAN", "B-HUMAN", "E-HUMAN", "S-HUMAN"]

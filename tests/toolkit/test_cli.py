@@ -41,6 +41,9 @@ def test_fit_predict_evaluate(tmp_path, table, capsys):
     assert "--out writes segmentation masks" in capsys.readouterr().err
     assert main(["predict", str(model), "text", "--min-score", "0.5"]) == 2
     assert "--min-score filters detected boxes" in capsys.readouterr().err
+    # An empty text is a text (the model's baseline prediction), not the folder ".".
+    assert main(["predict", str(model), ""]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] in {"positive", "negative"}
 
 
 def test_ner_from_a_conll_file_predicts_entities_as_json(tmp_path, capsys):
@@ -75,6 +78,8 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path, table, capsys):
     occupied = tmp_path / "a_file"
     occupied.write_text("")
     assert main(["fit", "sentiment", "--data", str(table), "--out", str(occupied)]) == 2
+    assert "--out must name a folder" in capsys.readouterr().err
+    assert main(["demo", "sentiment", "--out", str(occupied)]) == 2  # refused before training
     assert "--out must name a folder" in capsys.readouterr().err
 
 

@@ -92,6 +92,14 @@ def test_score_is_accuracy_also_on_data_that_carries_labels(tmp_path, tiny_texts
     assert task.score(str(table)) == report.metrics["accuracy"]
 
 
+def test_empty_validation_data_and_bad_callbacks_are_refused(tiny_texts, fast_text_params):
+    texts, labels = tiny_texts
+    with pytest.raises(ValueError, match="No validation examples"):
+        Task("sentiment", **fast_text_params).fit(texts, labels, validation_data=([], []))
+    with pytest.raises(ValueError, match="callbacks\\[0\\] is not a keras.callbacks.Callback"):
+        Task("sentiment", **fast_text_params, callbacks=["abc"]).fit(texts, labels)
+
+
 def test_failed_fine_tune_leaves_the_fitted_model_as_it_was(tiny_texts, fast_text_params):
     class Diverge(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.evaluation import plots
+from toolkit.folders import output_folder
 
 
 class Report:
@@ -68,8 +69,7 @@ class Report:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``metrics.json``, ``report.md`` and one PNG per figure to ``directory``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = output_folder(directory, "a report")
         (directory / "metrics.json").write_text(
             json.dumps(_jsonable(self.metrics), indent=2, allow_nan=False), encoding="utf-8")
         (directory / "report.md").write_text(self.to_markdown(), encoding="utf-8")

@@ -179,6 +179,21 @@ def check_early_stopping(early_stopping) -> int | None:
     return int(early_stopping)
 
 
+def check_callbacks(callbacks) -> list:
+    """``callbacks`` (``None`` or a list of ``keras.callbacks.Callback``) as a list, else a
+    ``ValueError`` naming the item that is not a callback."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise ValueError("callbacks must be None or a list of keras.callbacks.Callback. "
+                         f"Received: callbacks={callbacks!r:.80}")
+    for index, callback in enumerate(callbacks):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise ValueError(f"callbacks[{index}] is not a keras.callbacks.Callback. "
+                             f"Received: {callback!r:.80}")
+    return list(callbacks)
+
+
 def _callbacks(validation, early_stopping, user_callbacks, min_epochs: int = 0) -> list:
     callbacks = list(user_callbacks or []) + [keras.callbacks.TerminateOnNaN()]
     early_stopping = check_early_stopping(early_stopping)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import keras
@@ -99,10 +100,16 @@ def find_learning_rate(
 def _suggest(rates: np.ndarray, losses: np.ndarray) -> float:
     finite = np.isfinite(losses)
     rates, losses = rates[finite], losses[finite]
-    if len(losses) < 3:
-        return float(rates[0]) if len(rates) else float("nan")
-    lowest = int(np.argmin(losses))
-    slopes = np.gradient(losses[: lowest + 1], np.log(rates[: lowest + 1])) if lowest >= 2 else None
-    if slopes is None:  # the loss only rose: a tenth of its best rate, within the range tried
-        return float(max(rates[lowest] / 10, rates[0]))
+    lowest = int(np.argmin(losses)) if len(losses) else 0
+    if len(losses) < 3 or lowest < 2:
+        # The loss diverged at once or only rose: the rates tried start too high.
+        start = f" (from {rates[0]:g})" if len(rates) else ""
+        warnings.warn(
+            f"lr_find: the loss did not fall over the first rates tried{start}, so the "
+            "suggestion is at the bottom of the range and may still be too high. Try a "
+            "lower min_lr.", RuntimeWarning, stacklevel=4)
+        if len(losses) < 3:
+            return float(rates[0]) if len(rates) else float("nan")
+        return float(max(rates[lowest] / 10, rates[0]))  # within the range tried
+    slopes = np.gradient(losses[: lowest + 1], np.log(rates[: lowest + 1]))
     return float(rates[int(np.argmin(slopes))])

@@ -47,6 +47,14 @@ def test_non_finite_metrics_are_written_as_null_so_the_json_stays_valid(report, 
     assert saved["macro_f1"] is None and saved["ratio"] is None
 
 
+def test_saving_onto_a_file_is_a_clear_error(report, tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(ValueError, match="saved to a folder, but .* is a file"):
+        report.save(tmp_path / "taken")
+    with pytest.raises(ValueError, match="Cannot create the folder"):
+        report.save(tmp_path / "taken" / "inside")
+
+
 def test_a_class_absent_from_the_data_is_undefined_not_a_zero_in_macro_f1():
     report = ClassificationReport.from_predictions(
         "sentiment", np.array(["pos"] * 3), np.array(["pos"] * 3), classes=np.array(["neg", "pos"]))

@@ -94,10 +94,16 @@ def test_lr_find_suggests_within_the_range_even_when_the_loss_only_rises():
     from toolkit.training.lr_finder import _suggest
 
     rates = np.geomspace(1e-6, 1.0, 20)
-    assert _suggest(rates, np.linspace(1.0, 5.0, 20)) == pytest.approx(1e-6)
-    assert _suggest(rates, np.r_[2.0, 1.0, np.linspace(1.5, 5.0, 18)]) == pytest.approx(1e-6)
+    # Each time the loss never really fell, so the user is warned to try lower rates.
+    with pytest.warns(RuntimeWarning, match="lower min_lr"):
+        assert _suggest(rates, np.linspace(1.0, 5.0, 20)) == pytest.approx(1e-6)
+    with pytest.warns(RuntimeWarning, match="lower min_lr"):
+        assert _suggest(rates, np.r_[2.0, 1.0, np.linspace(1.5, 5.0, 18)]) == pytest.approx(1e-6)
     coarse = np.geomspace(1e-6, 1.0, 4)  # 1e-6, 1e-4, 1e-2, 1: a tenth of 1e-4 is in range
-    assert _suggest(coarse, np.array([2.0, 1.0, 3.0, 4.0])) == pytest.approx(1e-5)
+    with pytest.warns(RuntimeWarning, match="lower min_lr"):
+        assert _suggest(coarse, np.array([2.0, 1.0, 3.0, 4.0])) == pytest.approx(1e-5)
+    with pytest.warns(RuntimeWarning, match="from 1e\\+08"):  # diverged at the second rate
+        assert _suggest(np.array([1e8, 1e12]), np.array([0.68, np.inf])) == 1e8
 
 
 def test_lr_find_refuses_non_finite_inputs_as_fit_does():
