@@ -304,11 +304,13 @@ class DetectionTask(Task):
         if self.classes is not None and len(set(self._known_classes())) < len(self.classes):
             raise ValueError(f"classes names a class twice. Received: classes={self.classes!r}")
 
+    def _check_targets(self, examples: Examples) -> None:
+        if not any(len(target["labels"]) for target in examples.y):
+            raise ValueError("No boxes to learn from: every training image has no (valid) box.")
+
     def _fit_preprocessing(self, examples: Examples) -> None:
         labels = sorted({label for target in examples.y for label in target["labels"]}, key=str)
         self.classes_ = list(self.classes) if self.classes is not None else labels
-        if not self.classes_:
-            raise ValueError("No boxes to learn from: every training image has no (valid) box.")
         self.image_size_ = self._image_size()
 
     def _encode(self, examples: Examples):

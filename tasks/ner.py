@@ -190,14 +190,19 @@ class NERTask(Task):
         self._fit_tags(examples)
         self.encoder_ = TokenEncoder(self.max_words).fit(examples.x)
 
+    def _check_targets(self, examples: Examples) -> None:
+        if all(tag == "O" for tags in examples.y for tag in tags):
+            raise ValueError("The training tags hold no entities (every tag is 'O'), so "
+                             "there is nothing to learn. Received: "
+                             f"{sum(map(len, examples.y))} tags, all 'O'")
+
     def _fit_tags(self, examples: Examples) -> None:
         self.scheme_ = (detect_scheme(examples.y) if self.tag_scheme == "auto"
                         else check_scheme(self.tag_scheme))
         types = {t for tags in examples.y for _, _, t in to_spans(tags, self.scheme_)}
         if not types:
-            raise ValueError("The training tags hold no entities (every tag is 'O'), so "
-                             "there is nothing to learn. Received: "
-                             f"{sum(map(len, examples.y))} tags, all 'O'")
+            raise ValueError("The training tags hold no entities in the "
+                             f"{self.scheme_} scheme, so there is nothing to learn.")
         self.tags_ = tag_set(sorted(types), MODEL_SCHEME)
 
     def _encode(self, examples: Examples):

@@ -145,6 +145,10 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         """Learn vocabularies, label maps, shapes from the training examples."""
         raise NotImplementedError
 
+    def _check_targets(self, examples: Examples) -> None:
+        """Raise ``ValueError`` if the training targets leave nothing to learn (no box,
+        no entity); ``fit`` and ``fine_tune`` call it on what they train on."""
+
     def _encode(self, examples: Examples) -> tuple[Any, Any]:
         """Return ``(inputs, targets)`` arrays the model consumes (targets may be None)."""
         raise NotImplementedError
@@ -267,6 +271,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         try:
             self._check_params()
             train, validation = self._read_training(X, y, validation_data)
+            self._check_targets(train)
             self._fit_preprocessing(train)
             self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
             self.model_ = self._new_model()
@@ -321,6 +326,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                                        learning_rate=learning_rate)
         set_seed(self.seed)
         train, validation = self._read_training(X, y, validation_data)
+        self._check_targets(train)
         with self._kept_on_failure():
             history = self._train(train, validation, stages)
         self.history_ = loop.merge_histories(self.history_, history)
@@ -340,6 +346,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         )
         set_seed(self.seed)
         train, validation = self._read_training(X, y, validation_data)
+        self._check_targets(train)
         with self._kept_on_failure():
             previous = self.model_
             fit_targets(train)

@@ -178,3 +178,13 @@ def test_inputs_errors():
     with pytest.raises(ValueError, match="No images. Received: an empty X"):
         task.fit([], [])
     assert clone(task).get_params() == task.get_params()
+
+
+def test_images_without_any_box_are_refused_by_fit_and_fine_tune():
+    images, targets = _squares(4)
+    empty = [{"boxes": np.zeros((0, 4)), "labels": []} for _ in images]
+    with pytest.raises(ValueError, match="No boxes to learn from"):
+        Task("detection", **FAST, classes=["square"]).fit(images, empty)
+    task = Task("detection", **FAST).fit(images, targets)
+    with pytest.raises(ValueError, match="No boxes to learn from"):
+        task.fine_tune(images, empty)  # would teach the model to find nothing

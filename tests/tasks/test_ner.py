@@ -145,6 +145,8 @@ def test_new_tag_set_keeps_the_backbone(fitted, ner_data):
             task.fine_tune(sentences, renamed, new_tags=True, **bad)
     with pytest.raises(ValueError, match="new_tags must be True or False"):
         task.fine_tune(sentences, renamed, new_tags="yes")
+    with pytest.raises(ValueError, match="every tag is 'O'"):  # as fit refuses it
+        task.fine_tune(sentences, [["O"] * len(s) for s in sentences])
     assert "B-PER" in task.tags_   # the refused calls changed nothing
     task.fine_tune(sentences, renamed, epochs=2, new_tags=True)
     assert task.tags_ == ["O", "I-HUMAN", "B-HUMAN", "E-HUMAN", "S-HUMAN"]

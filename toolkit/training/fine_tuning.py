@@ -37,7 +37,8 @@ def fine_tuning_stages(
     ``"head"``: the backbone stays frozen. ``"gradual"``: the head trains for half the
     epochs with the backbone frozen, then the top third of the backbone's layer groups
     is unfrozen and trained with the rest at ``BODY_LR_FACTOR`` (1/100) of the rate,
-    lower groups at geometrically smaller rates. ``"full"``: everything trains from the start, with
+    lower groups at geometrically smaller rates (with ``epochs=1``, the head's stage
+    alone: the stages never add up to more than ``epochs``). ``"full"``: everything trains from the start, with
     discriminative rates over all groups.
 
     Parameters
@@ -68,12 +69,11 @@ def fine_tuning_stages(
                       lr_multipliers=_multipliers(layer_groups))]
     top = layer_groups[-max(1, math.ceil(len(layer_groups) * UNFREEZE_FRACTION)):]
     head_epochs = max(1, epochs // 2)
-    return [
-        Stage("head", head_epochs, learning_rate, prepare=_freeze(backbone_name, [])),
-        Stage("unfreeze", max(1, epochs - head_epochs), learning_rate * BODY_LR_FACTOR,
-              prepare=_freeze(backbone_name, top),
-              lr_multipliers=_multipliers(top)),
-    ]
+    head = Stage("head", head_epochs, learning_rate, prepare=_freeze(backbone_name, []))
+    if epochs == head_epochs:  # one epoch: the head's; the body's turn needs a second
+        return [head]
+    return [head, Stage("unfreeze", epochs - head_epochs, learning_rate * BODY_LR_FACTOR,
+                        prepare=_freeze(backbone_name, top), lr_multipliers=_multipliers(top))]
 
 
 def transfer_weights(source: keras.Model, target: keras.Model, *, skip: tuple[str, ...] = ()) -> list[str]:

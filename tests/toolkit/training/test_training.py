@@ -148,6 +148,10 @@ def test_gradual_fine_tuning_freezes_then_unfreezes_the_top():
     unfreeze.prepare(model)
     assert [layer.trainable for layer in body.layers] == [False, False, True]
     assert unfreeze.learning_rate < head.learning_rate
+    for epochs, split in [(1, [1]), (2, [1, 1]), (3, [1, 2]), (4, [2, 2])]:  # never more
+        stages = fine_tuning_stages("gradual", backbone_name="body", layer_groups=["low", "top"],
+                                    epochs=epochs, learning_rate=1e-3)
+        assert [stage.epochs for stage in stages] == split
     full, = fine_tuning_stages("full", backbone_name="body", layer_groups=[("low", "mid"), "top"],
                                epochs=1, learning_rate=1e-3)
     assert full.lr_multipliers == {"low": pytest.approx(0.1), "mid": pytest.approx(0.1), "top": 1.0}
