@@ -182,7 +182,8 @@ def _check_same_model(task: Task, model_path: Path, state_path: Path) -> None:
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"{str(state_path)!r} does not describe a model: {error}") from None
     # Keras builds some pretrained bodies differently without their weights (EfficientNet
-    # adds a rescaling layer for ImageNet's), so such a body is compared as a whole.
+    # adds a rescaling layer for ImageNet's, MobileNetV2 takes another name), so such a
+    # body is compared by its weight shapes alone.
     whole_body = task._pretrained_layer_groups() is not None
     pairs = itertools.zip_longest(_layer_summaries(task.model_, whole_body=whole_body),
                                   _layer_summaries(built, whole_body=whole_body))
@@ -197,11 +198,12 @@ def _check_same_model(task: Task, model_path: Path, state_path: Path) -> None:
 def _layer_summaries(model: keras.Model, *, whole_body: bool = False) -> list[dict]:
     """Each layer of ``model`` (nested models flattened) as its class, weight shapes
     and JSON config without its name and ``trainable`` flag; with ``whole_body``, the
-    first nested model (the backbone) as one entry: its name and weight shapes."""
+    first nested model (the backbone) as one entry: its weight shapes (Keras names
+    MobileNetV2 after 224 pixels for ImageNet weights, after the input size without)."""
     summaries = []
     for layer in model.layers:
         if isinstance(layer, keras.Model) and whole_body:
-            summaries.append({"class": type(layer).__name__, "config": {"name": layer.name},
+            summaries.append({"class": type(layer).__name__, "config": {},
                               "weights": [list(weight.shape) for weight in layer.weights]})
             whole_body = False
         elif isinstance(layer, keras.Model):
