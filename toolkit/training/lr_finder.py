@@ -105,9 +105,9 @@ def _suggest(rates: np.ndarray, losses: np.ndarray) -> float:
         # The loss diverged at once or only rose: the rates tried start too high.
         start = f" (from {rates[0]:g})" if len(rates) else ""
         warnings.warn(
-            f"lr_find: the loss did not fall over the first rates tried{start}, so the "
-            "suggestion is at the bottom of the range and may still be too high. Try a "
-            "lower min_lr.", RuntimeWarning, stacklevel=4)
+            f"lr_find: the loss was lowest at the first rates tried{start}, so there is no "
+            "falling stretch to pick a rate from and the suggestion is a guess at the bottom "
+            "of the range. Try a lower min_lr or more steps.", RuntimeWarning, stacklevel=4)
         if len(losses) < 3:
             return float(rates[0]) if len(rates) else float("nan")
         return float(max(rates[lowest] / 10, rates[0]))  # within the range tried
