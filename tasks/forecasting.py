@@ -60,9 +60,9 @@ class ForecastingTask(RegressorMixin, Task):
     time_column : str or None
         Column of timestamps; by default a ``DatetimeIndex``, else a column named
         ``date``/``datetime``/``timestamp``/``time``/``ds``, else row positions.
-    past_covariates : list of str, optional
+    past_covariates : str or list of str, optional
         Columns known only up to the forecast origin (seen in the input window).
-    future_covariates : list of str, optional
+    future_covariates : str or list of str, optional
         Columns known ahead (given to ``predict`` as ``future=``), and/or calendar
         features derived from the timestamps: ``"hour"``, ``"dayofweek"``, ``"day"``,
         ``"dayofyear"``, ``"month"``, ``"minute"`` (sin/cos encoded; these names take
@@ -130,8 +130,8 @@ class ForecastingTask(RegressorMixin, Task):
         lookback: int = 96,
         target: str | list[str] | None = None,
         time_column: str | None = None,
-        past_covariates: list[str] | None = None,
-        future_covariates: list[str] | None = None,
+        past_covariates: str | list[str] | None = None,
+        future_covariates: str | list[str] | None = None,
         quantiles: list[float] | None = None,
         backbone: str = "linear",
         normalization: str | None = "mean",
@@ -325,15 +325,14 @@ class ForecastingTask(RegressorMixin, Task):
         return bool(self.channel_independent) and len(self.targets_) > 1
 
     def _build_model(self) -> keras.Model:
-        k = len(self.targets_)
+        k, lookback, horizon = len(self.targets_), self._size("lookback"), self._size("horizon")
         width = k + len(self._covariates("past_covariates")) + len(self._future_columns())
         future_width = len(self._future_columns()) + 2 * len(self._calendar())
-        past = keras.Input(shape=(self.lookback, width + 2 * len(self._calendar())), name="past")
+        past = keras.Input(shape=(lookback, width + 2 * len(self._calendar())), name="past")
         inputs = {"past": past}
         future = None
         if future_width:
-            future = inputs["future"] = keras.Input(shape=(self.horizon, future_width),
-                                                    name="future")
+            future = inputs["future"] = keras.Input(shape=(horizon, future_width), name="future")
         x = past
         if self.normalization is not None:
             x, level = InstanceNormalization(k, self.normalization, name="instance_norm")(x)
@@ -342,9 +341,9 @@ class ForecastingTask(RegressorMixin, Task):
             x = FoldTargets(k, name="fold_targets")(x)
             if future is not None:
                 future = FoldTargets(k, targets_in_input=False, name="fold_future")(future)
-        backbone = self._spec().builder(input_shape=(self.lookback, x.shape[-1]),
-                                        units=self.units, dropout=self.dropout)
-        outputs = forecast_head(backbone(x), horizon=self.horizon, targets=1 if fold else k,
+        backbone = self._spec().builder(input_shape=(lookback, x.shape[-1]),
+                                        units=self._size("units"), dropout=self.dropout)
+        outputs = forecast_head(backbone(x), horizon=horizon, targets=1 if fold else k,
                                 quantiles=self.quantiles, future=future)
         if fold:
             outputs = UnfoldTargets(k, name="unfold_targets")(outputs)

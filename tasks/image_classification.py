@@ -21,6 +21,7 @@ from toolkit.preprocessing.image import (
     is_image_path_list,
     list_images,
     match_channels_and_size,
+    model_channels,
     read_image_files,
     read_image_folder,
 )
@@ -190,7 +191,8 @@ class ImageClassificationTask(ClassificationTask):
             height, width = as_image_size(self.image_size)
         side = spec.min_image_size
         self.image_size_ = (max(int(height), side), max(int(width), side))
-        self.channels_ = 3 if self.weights is not None else int(examples.x.shape[-1])
+        self.channels_ = model_channels(spec.normalization, self.weights is not None,
+                                        examples.x.shape[-1])
 
     def _encode(self, examples: Examples):
         images = match_channels_and_size(examples.x, self.channels_, self.image_size_)

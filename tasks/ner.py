@@ -188,7 +188,8 @@ class NERTask(Task):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         self._fit_tags(examples)
-        self.encoder_ = TokenEncoder(self.max_words).fit(examples.x)
+        max_words = None if self.max_words is None else self._size("max_words")
+        self.encoder_ = TokenEncoder(max_words).fit(examples.x)
 
     def _check_targets(self, examples: Examples) -> None:
         if all(tag == "O" for tags in examples.y for tag in tags):
@@ -228,8 +229,8 @@ class NERTask(Task):
         word_ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
         char_ids = keras.Input(shape=(None, None), dtype="int32", name="char_ids")
         casing_ids = keras.Input(shape=(None,), dtype="int32", name="casing_ids")
-        chars = CharacterCNN(len(self.encoder_.chars), self.char_embedding_dim,
-                             self.char_filters, dropout=self.dropout / 2,
+        chars = CharacterCNN(len(self.encoder_.chars), self._size("char_embedding_dim"),
+                             self._size("char_filters"), dropout=self.dropout / 2,
                              name="char_cnn")(char_ids)
         casing = keras.layers.Embedding(len(CASINGS), CASING_DIM,
                                         name="casing_embedding")(casing_ids)
@@ -237,12 +238,14 @@ class NERTask(Task):
         features = keras.layers.Dropout(self.dropout, name="char_and_casing_dropout")(features)
         backbone = spec.builder(
             input_shape=(None,), vocabulary_size=len(self.encoder_.words),
-            embedding_dim=self.embedding_dim, units=self.units, dropout=self.dropout,
-            return_sequences=True, token_features=self.char_filters + CASING_DIM,
+            embedding_dim=self._size("embedding_dim"), units=self._size("units"),
+            dropout=self.dropout, return_sequences=True,
+            token_features=self._size("char_filters") + CASING_DIM,
         )
         embeddings = self._pretrained("embeddings")
         if embeddings is not None:
-            matrix, _ = load_word_vectors(embeddings, self.encoder_.words, self.embedding_dim)
+            matrix, _ = load_word_vectors(embeddings, self.encoder_.words,
+                                          self._size("embedding_dim"))
             backbone.get_layer("embedding").set_weights([matrix])
         dropped = TokenDropout(self.token_dropout, name="token_dropout")(word_ids)
         outputs = tagging_head(backbone([dropped, features]), len(self.tags_),

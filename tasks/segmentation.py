@@ -37,6 +37,7 @@ from toolkit.preprocessing.image import (
     check_images,
     list_images,
     match_channels_and_size,
+    model_channels,
     read_image,
 )
 from toolkit.preprocessing.masks import (
@@ -231,7 +232,8 @@ class SegmentationTask(Task):
             size = (side, side)
         self.image_size_ = (max(int(size[0]), spec.min_image_size),
                             max(int(size[1]), spec.min_image_size))
-        self.channels_ = 3 if self.weights is not None else int(examples.x[0].shape[-1])
+        self.channels_ = model_channels(spec.normalization, self.weights is not None,
+                                        examples.x[0].shape[-1])
         largest = max(int(np.max(_labelled(m, self.ignore_index), initial=0)) for m in examples.y)
         if self.num_classes is None and largest + 1 > MAX_INFERRED_CLASSES:
             raise ValueError(

@@ -163,7 +163,8 @@ class SentimentTask(ClassificationTask):
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         self._fit_labels(examples)
-        self.vectorizer_ = TextVectorizer(self.max_tokens, self.max_length).fit(examples.x)
+        max_length = None if self.max_length is None else self._size("max_length")
+        self.vectorizer_ = TextVectorizer(self._size("max_tokens"), max_length).fit(examples.x)
 
     def _encode(self, examples: Examples):
         return self.vectorizer_.transform(examples.x), self._encode_targets(examples)
@@ -182,12 +183,13 @@ class SentimentTask(ClassificationTask):
         # Any length: training batches are cut to their longest text (recurrent backbones).
         backbone = spec.builder(
             input_shape=(None,), vocabulary_size=len(self.vectorizer_.vocabulary),
-            embedding_dim=self.embedding_dim, units=self.units, dropout=self.dropout,
+            embedding_dim=self._size("embedding_dim"), units=self._size("units"),
+            dropout=self.dropout,
         )
         embeddings = self._pretrained("embeddings")
         if embeddings is not None:
             matrix, _ = load_word_vectors(embeddings, self.vectorizer_.vocabulary,
-                                          self.embedding_dim)
+                                          self._size("embedding_dim"))
             backbone.get_layer("embedding").set_weights([matrix])
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         features = backbone(TokenDropout(self.token_dropout, name="token_dropout")(token_ids))

@@ -370,12 +370,12 @@ class SpeechTask(ClassificationTask):
         waveforms = keras.Input(shape=(self.num_samples_,), name="waveform")
         x = PeakNormalization(name="peak_normalization")(waveforms) if self.normalize else waveforms
         x = LogMelSpectrogram(self.sample_rate_, self._frame_length(), self._frame_step(),
-                              self._fft_length(), self.num_mel_bins,
+                              self._fft_length(), self._size("num_mel_bins"),
                               name="log_mel")(x)
         if self.normalize:
             x = UtteranceNormalization(name="utterance_normalization")(x)
         if self.features == "mfcc":
-            x = MFCC(self.num_mfcc, name="mfcc")(x)
+            x = MFCC(self._size("num_mfcc"), name="mfcc")(x)
         if self.spec_augment or (self.spec_augment is None and transcribing):
             x = SpecAugment(frequency_width=max(1, x.shape[-1] // 6), seed=self.seed,
                             name="spec_augment")(x)

@@ -721,6 +721,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 raise ValueError(f"{name} must be one of {tuple(valid)}. "
                                  f"Received: {name}={value!r}")
 
+    def _size(self, name: str) -> int:
+        """The positive-integer parameter ``name`` as a Python ``int``: Keras layers (and
+        JSON) refuse the NumPy integers a grid search over ``np.arange`` passes."""
+        return self._check_positive_int(name, getattr(self, name))
+
     @staticmethod
     def _check_path(name: str, value: Any) -> str | os.PathLike | None:
         """A folder or file setting such as checkpoint_dir: a string, a path or None."""

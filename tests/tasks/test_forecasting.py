@@ -96,9 +96,11 @@ def test_predict_returns_future_timestamps_and_score_is_negative_mae(fitted):
 def test_save_load_round_trip_returns_the_same_forecast(tmp_path):
     data = hourly(seasonal(period=24))
     data["temperature"] = np.random.default_rng(1).normal(size=len(data))
-    # An array of levels trains, so it must save too (task.json holds it as a list).
+    # An array of levels, a NumPy int (as from a grid over np.arange) and one column name
+    # as a string all train, so they must save and load too.
     task = Task("forecasting", **FAST, quantiles=np.array([0.1, 0.5, 0.9]), backbone="mlp",
-                units=8, past_covariates=["temperature"], future_covariates=["hour"]).fit(data)
+                units=np.int64(8), past_covariates="temperature",
+                future_covariates=["hour"]).fit(data)
     before = task.predict(data)
     task.save(tmp_path / "model")
     loaded = Task.load(tmp_path / "model")

@@ -55,6 +55,14 @@ def test_weights_on_a_backbone_without_pretrained_weights(tiny_images, fast_imag
         Task("image_classification", weights="w.h5", **fast_image_params).fit(*tiny_images)
 
 
+def test_grey_images_become_rgb_for_a_backbone_that_normalises_per_colour(tiny_images):
+    # SqueezeNet subtracts one ImageNet mean per RGB channel ("caffe"), even untrained.
+    images, labels = tiny_images
+    task = Task("image_classification", backbone="squeezenet", image_size=64, epochs=1,
+                batch_size=32, verbose=0, seed=0).fit(images, labels)
+    assert task.channels_ == 3 and task.predict(images[:4]).shape == (4,)
+
+
 def test_folder_and_file_inputs_round_trip(tmp_path, tiny_images, fast_image_params):
     images, labels = tiny_images
     for index, (image, label) in enumerate(zip(images[:24], labels[:24])):

@@ -95,6 +95,16 @@ def test_missing_directory_and_unfitted_save(tmp_path):
         Task("sentiment").save(tmp_path / "x")
 
 
+def test_numpy_integer_sizes_fit_save_and_load(tmp_path, tiny_texts, fast_text_params):
+    # GridSearchCV over np.arange passes NumPy ints; Keras layers and JSON refuse them.
+    sizes = {"embedding_dim": np.int64(8), "units": np.int32(4), "max_tokens": np.int64(500),
+             "max_length": np.int64(20)}
+    task = Task("sentiment", **{**fast_text_params, **sizes}).fit(*tiny_texts)
+    loaded = Task.load(task.save(tmp_path / "task"))
+    assert loaded.get_params()["embedding_dim"] == 8
+    np.testing.assert_array_equal(loaded.predict(tiny_texts[0][:4]), task.predict(tiny_texts[0][:4]))
+
+
 def test_saving_onto_a_file_is_a_clear_error(tmp_path, saved):
     task, _ = saved
     (tmp_path / "taken").write_text("a file")

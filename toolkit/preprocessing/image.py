@@ -202,6 +202,24 @@ def read_image_files(paths, image_size: tuple[int, int], channels: int) -> np.nd
     return np.stack([read_image(path, channels, image_size) for path in paths])
 
 
+#: Normalisations with one mean (and deviation) per RGB channel: grey input becomes RGB.
+PER_CHANNEL_NORMALIZATIONS = ("caffe", "torch")
+
+
+def model_channels(normalization: str, pretrained: bool, data_channels: int) -> int:
+    """The channels a vision model takes: 3 for pretrained weights (ImageNet is RGB) or
+    a per-RGB-channel normalisation (``"caffe"``, ``"torch"``), else the data's.
+
+    Examples
+    --------
+    >>> model_channels("caffe", False, 1), model_channels("unit", False, 1)
+    (3, 1)
+    """
+    if pretrained or normalization in PER_CHANNEL_NORMALIZATIONS:
+        return 3
+    return int(data_channels)
+
+
 def match_channels_and_size(images: np.ndarray, channels: int,
                             image_size: tuple[int, int]) -> np.ndarray:
     """Images ``(..., h, w, c)`` with ``channels`` channels (grey repeated to RGB, RGB
