@@ -193,7 +193,9 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
     -------
     (list of AnnotatedImage, list of str)
         One record per image (images without boxes included) and the category names in
-        category-id order. COCO boxes are ``xywh`` and are converted to ``xyxy``.
+        category-id order. COCO boxes are ``xywh`` and are converted to ``xyxy``;
+        crowd regions (``iscrowd=1``) are left out, as in torchvision's training
+        references.
     """
     json_path = Path(json_path)
     try:
@@ -216,6 +218,8 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
             raise ValueError(f"{str(json_path)!r}: annotation {annotation.get('id')!r} refers to "
                              f"an unknown category. Received: category_id="
                              f"{annotation.get('category_id')!r}, categories {sorted(names)}")
+        if annotation.get("iscrowd"):
+            continue  # a crowd region (RLE mask), not one object: not a box to learn
         x, y, w, h = [_number(v) for v in (list(annotation.get("bbox") or []) + [None] * 4)[:4]]
         boxes, labels = per_image[annotation["image_id"]]
         boxes.append([x, y, x + w, y + h])
@@ -226,7 +230,8 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
         path = next((p for p in (folder / name, folder / "images" / name) if p.is_file()),
                     folder / name)
         boxes, labels = per_image[image["id"]]
-        size = (int(image["height"]), int(image["width"])) if "height" in image else None
+        size = ((int(image["height"]), int(image["width"]))
+                if "height" in image and "width" in image else None)
         records.append(AnnotatedImage(path, np.asarray(boxes, "float32").reshape(-1, 4),
                                       labels, size))
     return records, [names[k] for k in sorted(names)]

@@ -39,7 +39,7 @@ def read_conll(
     sentences, tags = [], []
     tokens, labels = [], []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is not a token
     except UnicodeDecodeError as error:
         raise ValueError(f"{str(path)!r} is not UTF-8 text, so not a CoNLL file: "
                          f"{error.reason} at byte {error.start}") from None

@@ -83,10 +83,14 @@ def read_inputs(
         return _read_path(Path(X), y, require_labels, read_folder, input_column=input_column,
                           label_column=label_column, input_name=input_column_name,
                           input_paths=input_paths, label_paths=label_paths)
-    elif isinstance(X, (str, Path)) and Path(X).suffix.lower() in TABLE_SUFFIXES:
-        raise ValueError(f"File not found. Received: X={str(X)!r}")
+    elif isinstance(X, (str, Path)) and (Path(X).suffix.lower() in TABLE_SUFFIXES
+                                         or (require_labels and y is None)):
+        # Labelled data in one string can only be a file or folder (or tfds:NAME).
+        raise ValueError(f"No such file or folder. Received: X={str(X)!r}")
     if isinstance(X, tf.data.Dataset):
-        x, y_from_data = dataset_to_arrays(X)
+        x, y_from_data = dataset_to_arrays(X, input_column=input_column,
+                                           label_column=label_column,
+                                           input_name=input_column_name)
         return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
         return _read_frame(X, y, folder=None, require_labels=require_labels,
@@ -104,8 +108,19 @@ def _flat_rows(raw) -> list:
     return rows
 
 
-def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
-    """Materialise a ``tf.data.Dataset`` of ``(x, y)``, ``{"...", "label"}`` or ``x``."""
+def dataset_to_arrays(
+    dataset: tf.data.Dataset, *, input_column: str | None = None,
+    label_column: str | None = None, input_name: str = "input_column",
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Materialise a finite ``tf.data.Dataset`` of ``(x, y)``, dicts or ``x``.
+
+    A dict element's input and label are its ``input_column`` and ``label_column`` keys
+    (by default ``"text"`` or ``"sentence"``, else the first other key, and ``"label"``,
+    else the last key), as for a table's columns.
+    """
+    if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
+        raise ValueError("The dataset repeats forever (.repeat() without a count), so it "
+                         "cannot be read to the end. Pass it without .repeat().")
     spec = dataset.element_spec
     if isinstance(spec, tuple) and len(spec) == 1:
         dataset, spec = dataset.map(lambda x: x), spec[0]  # (x,): inputs only
@@ -117,8 +132,14 @@ def dataset_to_arrays(dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray 
                          f"{len(spec)} parts")
     if isinstance(spec, dict):
         keys = list(spec)
-        label_key = "label" if "label" in spec else keys[-1]
-        input_key = next(k for k in keys if k != label_key)
+        for name, value in ((input_name, input_column), ("label_column", label_column)):
+            if value is not None and value not in keys:
+                raise ValueError(f"Key not found. Expected {name} to be one of the dataset's "
+                                 f"keys {keys}. Received: {name}={value!r}")
+        label_key = label_column or ("label" if "label" in spec else keys[-1])
+        named = [k for k in ("text", "sentence") if k in spec and k != label_key]
+        input_key = input_column or (named[0] if named else next(
+            k for k in keys if k != label_key))
         dataset = dataset.map(lambda e: (e[input_key], e[label_key]))
         spec = dataset.element_spec
     paired = isinstance(spec, tuple) and len(spec) == 2

@@ -23,7 +23,8 @@ def train_validation_split(
         Seed of the shuffle.
     stratify : bool
         Keep class proportions (classification); falls back to a plain split when a
-        class is too rare to appear on both sides.
+        class is too rare to appear on both sides. Either way every class held out
+        also stays in training: an example of a class met nowhere else is trained on.
 
     Returns
     -------
@@ -47,4 +48,16 @@ def train_validation_split(
         )
     except ValueError:  # a class with a single example cannot be stratified
         train_idx, val_idx = train_test_split(indices, test_size=n_validation, random_state=seed)
+    if stratify:  # a class met only in validation would be unknown to the model
+        trained = set(_keys(np.asarray(examples.y)[train_idx]))
+        unseen = np.array([key not in trained for key in _keys(np.asarray(examples.y)[val_idx])],
+                          dtype=bool)
+        train_idx = np.concatenate([train_idx, val_idx[unseen]])
+        val_idx = val_idx[~unseen]
+        if not len(val_idx):
+            return examples, None
     return examples.subset(np.sort(train_idx)), examples.subset(np.sort(val_idx))
+
+
+def _keys(labels: np.ndarray) -> list:
+    return [label.item() if isinstance(label, np.generic) else label for label in labels]

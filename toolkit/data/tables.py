@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,12 @@ TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (``,``) or TSV (``.tsv``/``.txt``, tab) file with a header row."""
+    """Read a CSV (``,``) or TSV (``.tsv``/``.txt``, tab) file with a header row.
+
+    CSV fields follow RFC 4180 quoting (a field holding a comma or a quote is quoted, as
+    pandas and spreadsheets write it); tab-separated fields are read as they are, quotes
+    being part of the text (GLUE's and CoNLL's convention).
+    """
     path = Path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise ValueError(
@@ -21,9 +27,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     # Types are inferred as pandas.read_csv does, so labels read here equal labels the
     # user read with pandas (0/1 stay ints); only empty cells count as missing.
     try:
+        separator = TABLE_SUFFIXES[path.suffix.lower()]
         frame = pd.read_csv(
-            path, sep=TABLE_SUFFIXES[path.suffix.lower()], quoting=3, keep_default_na=False,
-            na_values=[""],
+            path, sep=separator, keep_default_na=False, na_values=[""],
+            quoting=csv.QUOTE_MINIMAL if separator == "," else csv.QUOTE_NONE,
         )
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
         raise ValueError(f"Could not read {str(path)!r} as a table with a header row: "
@@ -52,6 +59,8 @@ def split_columns(
     ``input_column`` (the caller's parameter, such as ``"text_column"``).
     """
     columns = [str(c) for c in frame.columns]
+    if not require_labels and label_column not in columns:
+        label_column = None  # a table to predict on need not hold the labels
     named = [name for name in default_label_names if name in columns]
     if label_column is None and (named or require_labels):
         label_column = named[0] if named else columns[-1]

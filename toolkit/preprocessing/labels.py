@@ -60,9 +60,16 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     index = {_key(label): i for i, label in enumerate(classes)}
     unknown = sorted({str(v) for v in y if _key(v) not in index})
     if unknown:
+        names = {str(c): c for c in classes}
+        typed = next((v for v in y if _key(v) not in index and str(v) in names), None)
+        label, known = (None, None) if typed is None else (_key(typed), _key(names[str(typed)]))
+        hint = "" if typed is None else (
+            f" The label {label!r} is of type {type(label).__name__} but the class {known!r} of "
+            f"type {type(known).__name__}: give labels of the type fit saw (a table read by "
+            "pandas turns '1' into 1).")
         raise ValueError(
             f"Unknown label(s) {unknown[:10]}. Expected labels seen in training: "
-            f"{[str(c) for c in classes]}"
+            f"{[str(c) for c in classes]}.{hint}"
         )
     return np.asarray([index[_key(v)] for v in y], dtype="int32")
 

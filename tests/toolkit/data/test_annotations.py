@@ -54,6 +54,13 @@ def test_coco_file_is_read_as_xyxy(tmp_path):
     records, names = read_coco(tmp_path / "instances.json")
     assert names == ["cat"] and records[0].labels == ["cat"]
     np.testing.assert_allclose(records[0].boxes, [[1, 2, 11, 12]])
+    # A crowd region is not one object's box; an image without "width" has no size.
+    crowd = {"id": 2, "image_id": 7, "category_id": 3, "bbox": [0, 0, 40, 30], "iscrowd": 1}
+    (tmp_path / "instances.json").write_text(json.dumps({
+        **document, "annotations": [*document["annotations"], crowd],
+        "images": [{"id": 7, "file_name": "a.png", "height": 30}]}))
+    records, _ = read_coco(tmp_path / "instances.json")
+    assert records[0].labels == ["cat"] and records[0].size is None
     document["annotations"][0]["image_id"] = 8
     (tmp_path / "instances.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="unknown image"):

@@ -20,6 +20,12 @@ def test_sentences_documents_and_columns():
     assert chunks[1] == ["B-NP", "I-NP", "B-VP", "B-NP"]
 
 
+def test_a_byte_order_mark_is_not_read_as_a_token(tmp_path):
+    marked = tmp_path / "bom.txt"
+    marked.write_bytes(b"\xef\xbb\xbf" + FIXTURE.read_bytes())
+    assert read_conll(marked) == read_conll(FIXTURE)
+
+
 def test_errors_name_the_file_and_line(tmp_path):
     with pytest.raises(ValueError, match="not found"):
         read_conll(tmp_path / "missing.txt")

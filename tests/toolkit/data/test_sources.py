@@ -34,6 +34,10 @@ def test_dataframe_columns_by_name():
         _read(frame, input_column="txt", label_column="stars")
     with pytest.raises(ValueError, match="Received: text_column='txt'"):
         _read(frame, input_column="txt", input_column_name="text_column")
+    # A table to predict on need not hold the label column a task was fitted with.
+    x, y = read_inputs(frame[["review"]], None, require_labels=False, input_column="review",
+                       label_column="stars")
+    assert list(x) == TEXTS and y is None
 
 
 @pytest.mark.parametrize("batched", [False, True])
@@ -43,6 +47,21 @@ def test_tf_data_dataset(batched):
     assert list(x) == TEXTS and list(y) == LABELS
 
 
+def test_dict_datasets_are_read_by_column_name_and_endless_ones_refused():
+    glue = tf.data.Dataset.from_tensor_slices({"idx": [0, 1, 2, 3], "label": LABELS,
+                                               "sentence": TEXTS})
+    x, y = _read(glue)  # "sentence" by default, not the first key
+    assert list(x) == TEXTS and list(y) == LABELS
+    news = tf.data.Dataset.from_tensor_slices({"title": ["t"] * 4, "description": TEXTS,
+                                               "polarity": LABELS, "stars": [5, 1, 4, 2]})
+    x, y = _read(news, input_column="description", label_column="polarity")
+    assert list(x) == TEXTS and list(y) == LABELS
+    with pytest.raises(ValueError, match="Expected text_column to be one of the dataset's keys"):
+        _read(news, input_column="body", input_column_name="text_column")
+    with pytest.raises(ValueError, match="repeats forever"):
+        _read(tf.data.Dataset.from_tensor_slices((TEXTS, LABELS)).repeat())
+
+
 def test_csv_and_tsv_files(tmp_path):
     pd.DataFrame({"sentence": TEXTS, "label": LABELS}).to_csv(tmp_path / "d.tsv", sep="\t",
                                                               index=False)
@@ -50,8 +69,22 @@ def test_csv_and_tsv_files(tmp_path):
     for name in ("d.tsv", "d.csv"):
         x, y = _read(str(tmp_path / name))
         assert list(x) == TEXTS and list(y) == LABELS  # same types as pandas.read_csv gives
-    with pytest.raises(ValueError, match="File not found"):
+    with pytest.raises(ValueError, match="No such file or folder"):
         _read(str(tmp_path / "missing.csv"))
+    for missing in (tmp_path / "no_folder", tmp_path / "train.tsv.gz"):
+        with pytest.raises(ValueError, match="No such file or folder"):  # not "Labels are required"
+            _read(str(missing))
+
+
+def test_quoted_csv_fields_keep_their_commas_and_quotes(tmp_path):
+    texts = ["loved it, truly", 'he said "wow"', "plain", "a, b, and c"]
+    pd.DataFrame({"text": texts, "label": [1, 1, 0, 0]}).to_csv(tmp_path / "q.csv", index=False)
+    x, y = _read(str(tmp_path / "q.csv"))
+    assert list(x) == texts and list(y) == [1, 1, 0, 0]
+    # Tab-separated files keep quotes as text (GLUE's SST-2 has sentences starting with ").
+    (tmp_path / "q.tsv").write_text('sentence\tlabel\n"quoted" start\t1\nplain\t0\n')
+    x, _ = _read(str(tmp_path / "q.tsv"))
+    assert list(x) == ['"quoted" start', "plain"]
 
 
 def test_a_table_of_paths_is_read_relative_to_its_folder(tmp_path):
@@ -151,6 +184,15 @@ def test_split_is_seeded_stratified_and_disjoint():
         train_validation_split(examples, 1.5, seed=0)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_a_class_with_one_example_is_always_trained_on(seed):
+    labels = np.asarray(["a", "b"] * 19 + ["rare", "b"])
+    train, val = train_validation_split(Examples(np.arange(40), labels), 0.2, seed=seed,
+                                        stratify=True)
+    assert "rare" in set(train.y) and "rare" not in set(val.y)
+    assert len(train) + len(val) == 40 and set(train.x).isdisjoint(val.x)
+
+
 def test_pipeline_batches_and_shuffles_with_seed():
     first = [b.numpy().tolist() for b, _ in make_dataset(np.arange(10), np.arange(10),
                                                           batch_size=4, shuffle=True, seed=1)]
@@ -158,3 +200,10 @@ def test_pipeline_batches_and_shuffles_with_seed():
                                                            batch_size=4, shuffle=True, seed=1)]
     assert first == second and sorted(sum(first, [])) == list(range(10))
     assert [len(b) for b in first] == [4, 4, 2]
+
+
+def test_labels_of_another_type_are_named_as_such():
+    from toolkit.preprocessing.labels import encode_labels
+
+    with pytest.raises(ValueError, match="The label 0 is of type int but the class '0' of type str"):
+        encode_labels(np.array([0, 1]), np.array(["0", "1"]))
