@@ -13,6 +13,7 @@ from toolkit.backbones.registry import get_backbone_spec
 from toolkit.data.checks import check_string_list
 from toolkit.data.conll import check_column_positions, read_conll
 from toolkit.data.examples import Examples
+from toolkit.data.splits import train_validation_split
 from toolkit.evaluation.tagging import TaggingReport
 from toolkit.heads.tagging import PAD_TAG, decode_crf, tagging_head, tagging_loss
 from toolkit.preprocessing.tags import (
@@ -196,6 +197,11 @@ class NERTask(Task):
             raise ValueError("The training tags hold no entities (every tag is 'O'), so "
                              "there is nothing to learn. Received: "
                              f"{sum(map(len, examples.y))} tags, all 'O'")
+
+    def _split_validation(self, train: Examples) -> tuple[Examples, Examples | None]:
+        # A sentence whose entity type no training sentence holds stays in training.
+        return train_validation_split(train, self.validation_split, seed=self.seed,
+                                      classes_of=_entity_types)
 
     def _fit_tags(self, examples: Examples) -> None:
         self.scheme_ = (detect_scheme(examples.y) if self.tag_scheme == "auto"
@@ -391,6 +397,11 @@ class NERTask(Task):
         self.scheme_ = state["scheme"]
         self.tags_ = check_string_list(state["tags"], "tags")
         self.encoder_ = TokenEncoder.from_state(state["encoder"])
+
+
+def _entity_types(tags: list[str]) -> set[str]:
+    """The entity types a sentence's tags name (``B-PER`` -> ``PER``), in any scheme."""
+    return {tag.split("-", 1)[1] for tag in tags if tag != "O" and "-" in tag}
 
 
 def _token_lists(X) -> list[list[str]]:

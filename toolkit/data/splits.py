@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 
@@ -9,7 +12,8 @@ from toolkit.data.examples import Examples
 
 
 def train_validation_split(
-    examples: Examples, fraction: float | None, *, seed: int | None, stratify: bool = False
+    examples: Examples, fraction: float | None, *, seed: int | None, stratify: bool = False,
+    classes_of: Callable[[Any], Iterable] | None = None,
 ) -> tuple[Examples, Examples | None]:
     """Split off a shuffled validation set of ``fraction`` of the examples.
 
@@ -23,8 +27,12 @@ def train_validation_split(
         Seed of the shuffle.
     stratify : bool
         Keep class proportions (classification); falls back to a plain split when a
-        class is too rare to appear on both sides. Either way every class held out
-        also stays in training: an example of a class met nowhere else is trained on.
+        class is too rare to appear on both sides.
+    classes_of : callable, optional
+        ``classes_of(label)``: the classes one example holds (a sentence's entity
+        types). With it, or with ``stratify`` (one class per example), every class held
+        out also stays in training: an example holding a class met nowhere else in
+        training is moved there, so the model knows every class it is validated on.
 
     Returns
     -------
@@ -48,9 +56,11 @@ def train_validation_split(
         )
     except ValueError:  # a class with a single example cannot be stratified
         train_idx, val_idx = train_test_split(indices, test_size=n_validation, random_state=seed)
-    if stratify:  # a class met only in validation would be unknown to the model
-        trained = set(_keys(np.asarray(examples.y)[train_idx]))
-        unseen = np.array([key not in trained for key in _keys(np.asarray(examples.y)[val_idx])],
+    if stratify and classes_of is None:
+        classes_of = _one_class
+    if classes_of is not None:  # a class met only in validation would be unknown to the model
+        trained = set().union(*(classes_of(examples.y[i]) for i in train_idx))
+        unseen = np.array([not set(classes_of(examples.y[i])) <= trained for i in val_idx],
                           dtype=bool)
         train_idx = np.concatenate([train_idx, val_idx[unseen]])
         val_idx = val_idx[~unseen]
@@ -59,5 +69,5 @@ def train_validation_split(
     return examples.subset(np.sort(train_idx)), examples.subset(np.sort(val_idx))
 
 
-def _keys(labels: np.ndarray) -> list:
-    return [label.item() if isinstance(label, np.generic) else label for label in labels]
+def _one_class(label) -> tuple:
+    return (label.item() if isinstance(label, np.generic) else label,)

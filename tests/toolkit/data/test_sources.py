@@ -207,3 +207,12 @@ def test_labels_of_another_type_are_named_as_such():
 
     with pytest.raises(ValueError, match="The label 0 is of type int but the class '0' of type str"):
         encode_labels(np.array([0, 1]), np.array(["0", "1"]))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_sentence_with_the_only_entity_of_a_type_is_trained_on(seed):
+    tags = [["B-PER", "O"]] * 38 + [["B-PROD", "I-PROD"], ["O", "B-PER"]]
+    types = lambda sentence: {tag[2:] for tag in sentence if tag != "O"}  # noqa: E731
+    train, val = train_validation_split(Examples(np.arange(40), tags), 0.2, seed=seed,
+                                        classes_of=types)
+    assert 38 in train.x and len(train) + len(val) == 40  # the PROD sentence
