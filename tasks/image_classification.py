@@ -176,7 +176,8 @@ class ImageClassificationTask(ClassificationTask):
         if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "UO":
             x = x.tolist()  # paths given as an array (a table's column is a list already)
         if is_image_path_list(x):
-            x = read_image_files(x, self._file_size(), channels)
+            # Resized as a class folder is, so a model fitted on a folder sees files alike.
+            x = read_image_files(x, self._file_size(), channels, interpolation="bilinear")
         return Examples(check_images(x), y)
 
     def _check_params(self) -> None:

@@ -158,9 +158,12 @@ def read_image_folder(path: Path, image_size: tuple[int, int], channels: int):
 
 
 def read_image(path: str | Path, channels: int = 3,
-               image_size: tuple[int, int] | None = None) -> np.ndarray:
+               image_size: tuple[int, int] | None = None, *,
+               interpolation: str = "nearest") -> np.ndarray:
     """Load one image file as a uint8 ``(h, w, channels)`` array (1: grey, 3: RGB),
-    resized to ``image_size`` when given (nearest neighbour, as Keras's ``load_img``).
+    resized to ``image_size`` when given: ``"nearest"`` neighbour (as Keras's
+    ``load_img``; masks need it), or ``"bilinear"`` as :func:`read_image_folder` resizes
+    (``tf.image.resize``, rounded), so files and folders of the same photos agree.
 
     16-bit grey images are scaled to 0..255 (``value / 257``), as TensorFlow's PNG
     decoder does for folders, rather than wrapped or clipped.
@@ -189,17 +192,25 @@ def read_image(path: str | Path, channels: int = 3,
                 image = Image.fromarray(np.round(wide / 257).clip(0, 255).astype("uint8")
                                         if wide.max(initial=0) > 255 else wide.astype("uint8"))
             image = image.convert("L" if channels == 1 else "RGB")
-            if image_size is not None and image.size != (image_size[1], image_size[0]):
+            resize = image_size is not None and image.size != (image_size[1], image_size[0])
+            if resize and interpolation == "nearest":
                 image = image.resize((image_size[1], image_size[0]), Image.NEAREST)
             array = np.asarray(image, dtype="uint8")
     except Exception as error:  # PIL raises several types for unreadable files
         raise ValueError(f"Could not read image {str(path)!r}: {error}") from error
-    return array[..., np.newaxis] if array.ndim == 2 else array
+    array = array[..., np.newaxis] if array.ndim == 2 else array
+    if resize and interpolation == "bilinear":
+        resized = tf.image.resize(array, image_size, method="bilinear").numpy()
+        array = np.clip(np.round(resized), 0, 255).astype("uint8")
+    return array
 
 
-def read_image_files(paths, image_size: tuple[int, int], channels: int) -> np.ndarray:
-    """Load image files, resized to ``image_size``, as a uint8 array."""
-    return np.stack([read_image(path, channels, image_size) for path in paths])
+def read_image_files(paths, image_size: tuple[int, int], channels: int, *,
+                     interpolation: str = "nearest") -> np.ndarray:
+    """Load image files, resized to ``image_size`` (see :func:`read_image`), as a uint8
+    array."""
+    return np.stack([read_image(path, channels, image_size, interpolation=interpolation)
+                     for path in paths])
 
 
 #: Normalisations with one mean (and deviation) per RGB channel: grey input becomes RGB.

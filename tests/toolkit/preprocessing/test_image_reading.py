@@ -49,6 +49,23 @@ def test_sixteen_bit_grey_files_are_scaled_as_the_folder_reader_scales_them(tmp_
     np.testing.assert_array_equal(from_file[..., 0], np.round(wide / 257).astype("uint8"))
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_bilinear_file_reading_equals_the_folder_reader(tmp_path, channels):
+    # A model fitted on a class folder must see the same photos given as files alike.
+    rng = np.random.default_rng(0)
+    paths = []
+    for index, size in enumerate([(50, 37), (20, 64), (32, 32)]):
+        (tmp_path / "photos" / f"class_{index}").mkdir(parents=True)
+        paths.append(tmp_path / "photos" / f"class_{index}" / "a.png")
+        # Grey files for grey reading: TensorFlow's PNG decoder and PIL turn colour into
+        # grey with different weights (Rec. 709 vs 601), a difference of their own.
+        shape = (*size, 3) if channels == 3 else size
+        Image.fromarray(rng.integers(0, 256, shape, dtype="uint8")).save(paths[-1])
+    from_folder, _ = read_image_folder(tmp_path / "photos", (32, 28), channels)
+    from_files = read_image_files(paths, (32, 28), channels, interpolation="bilinear")
+    np.testing.assert_array_equal(from_files, from_folder)
+
+
 def test_missing_and_unreadable_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="Image file not found.*missing.png"):
         read_image(tmp_path / "missing.png")
