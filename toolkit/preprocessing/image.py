@@ -182,6 +182,9 @@ def read_image(path: str | Path, channels: int = 3,
     >>> read_image(path).shape, read_image(path, channels=1, image_size=(2, 3)).shape
     ((4, 6, 3), (2, 3, 1))
     """
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError("interpolation must be 'nearest' or 'bilinear'. "
+                         f"Received: interpolation={interpolation!r}")
     if not Path(path).is_file():
         raise ValueError(f"Image file not found. Received: {str(path)!r}")
     try:

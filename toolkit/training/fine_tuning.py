@@ -38,8 +38,8 @@ def fine_tuning_stages(
     epochs with the backbone frozen, then the top third of the backbone's layer groups
     is unfrozen and trained with the rest at ``BODY_LR_FACTOR`` (1/100) of the rate,
     lower groups at geometrically smaller rates (with ``epochs=1``, the head's stage
-    alone: the stages never add up to more than ``epochs``). ``"full"``: everything trains from the start, with
-    discriminative rates over all groups.
+    alone: the stages never add up to more than ``epochs``). ``"full"``: everything
+    trains from the start, with discriminative rates over all groups.
 
     Parameters
     ----------
