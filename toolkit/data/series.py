@@ -174,6 +174,12 @@ def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFram
         if time_column not in frame.columns:
             raise ValueError(f"Time column not found. Expected one of {list(frame.columns)}. "
                              f"Received: time_column={time_column!r}")
+        if pd.api.types.is_numeric_dtype(frame[time_column]):
+            # pandas would read numbers as nanoseconds since 1970, whatever their unit.
+            raise ValueError(
+                f"Column {time_column!r} holds numbers, not dates: convert them first, e.g. "
+                f"frame[{time_column!r}] = pd.to_datetime(frame[{time_column!r}], unit='s') "
+                "for Unix seconds.")
         try:
             times = pd.to_datetime(frame[time_column])
         except (ValueError, TypeError) as error:

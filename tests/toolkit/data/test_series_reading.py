@@ -20,6 +20,13 @@ def test_time_column_is_detected_and_targets_default_to_numeric_columns():
         read_series(frame, **{**READ, "target": "note"})
 
 
+def test_a_numeric_time_column_is_refused_not_read_as_nanoseconds():
+    seconds = 1_700_000_000 + 3600 * np.arange(5)  # Unix time, hourly
+    frame = pd.DataFrame({"timestamp": seconds, "load": np.arange(5.0)})
+    with pytest.raises(ValueError, match="holds numbers, not dates.*unit='s'"):
+        read_series(frame, **READ)
+
+
 def test_arrays_get_positions_and_monthly_data_keeps_its_calendar_step():
     series = read_series(np.ones((6, 2)), **READ)
     assert series.names == ["y0", "y1"] and series.freq == 1

@@ -34,6 +34,11 @@ def test_dataframe_columns_by_name():
         _read(frame, input_column="txt", label_column="stars")
     with pytest.raises(ValueError, match="Received: text_column='txt'"):
         _read(frame, input_column="txt", input_column_name="text_column")
+    # Column labels that are not strings are named by their text, as in a file's header.
+    numbered = pd.DataFrame({0: TEXTS, 1: LABELS})
+    for columns in ({}, {"input_column": "0", "label_column": "1"}):
+        x, y = _read(numbered, **columns)
+        assert list(x) == TEXTS and list(y) == LABELS
     # A table to predict on need not hold the label column a task was fitted with.
     x, y = read_inputs(frame[["review"]], None, require_labels=False, input_column="review",
                        label_column="stars")
