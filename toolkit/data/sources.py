@@ -146,6 +146,8 @@ def dataset_to_arrays(
     label_spec = spec[1] if paired else spec
     if label_spec.shape.rank and label_spec.shape[0] is None and paired:
         dataset = dataset.unbatch()  # batched: labels carry a batch axis
+    elif not paired and spec.dtype == tf.string and spec.shape.rank:
+        dataset = dataset.unbatch()  # texts only, batched: a text is a scalar string
     xs, ys = [], []
     for element in dataset.as_numpy_iterator():
         x = element[0] if paired else element

@@ -50,6 +50,9 @@ def test_tf_data_dataset(batched):
     dataset = tf.data.Dataset.from_tensor_slices((TEXTS, LABELS))
     x, y = _read(dataset.batch(3) if batched else dataset)
     assert list(x) == TEXTS and list(y) == LABELS
+    texts = tf.data.Dataset.from_tensor_slices(TEXTS)  # inputs only, as predict takes them
+    x, _ = read_inputs(texts.batch(3) if batched else texts, None, require_labels=False)
+    assert list(x) == TEXTS
 
 
 def test_dict_datasets_are_read_by_column_name_and_endless_ones_refused():
