@@ -43,7 +43,7 @@ from toolkit.preprocessing.image import (
     list_images,
     read_image,
 )
-from toolkit.preprocessing.labels import check_labels
+from toolkit.preprocessing.labels import check_labels, plain_label
 from toolkit.task import Task, register_task
 from toolkit.training.fine_tuning import FINE_TUNING_MODES
 
@@ -460,7 +460,7 @@ class DetectionTask(Task):
     # ------------------------------------------------------------- state
 
     def _fitted_state(self) -> dict:
-        return {"classes": [_plain_value(c) for c in self.classes_],
+        return {"classes": [plain_label(c) for c in self.classes_],
                 "image_size": list(self.image_size_), "levels": self.levels_}
 
     def _restore_state(self, state: dict) -> None:
@@ -530,11 +530,7 @@ def _box_array(boxes, index: int) -> np.ndarray:
 
 
 def _plain(labels) -> list:
-    return [_plain_value(label) for label in np.asarray(labels, dtype=object).ravel()]
-
-
-def _plain_value(value):
-    return value.item() if isinstance(value, np.generic) else value
+    return [plain_label(label) for label in np.asarray(labels, dtype=object).ravel()]
 
 
 __all__ = ["DetectionTask"]

@@ -147,7 +147,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
 
     def _check_targets(self, examples: Examples) -> None:
         """Raise ``ValueError`` if the training targets leave nothing to learn (no box,
-        no entity); ``fit`` and ``fine_tune`` call it on what they train on."""
+        no entity); ``fit``, ``fine_tune`` and ``lr_find`` call it on what they train on."""
 
     def _encode(self, examples: Examples) -> tuple[Any, Any]:
         """Return ``(inputs, targets)`` arrays the model consumes (targets may be None)."""
@@ -470,6 +470,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         try:
             self._check_params()
             examples = self._read(X, y, training=True)
+            self._check_targets(examples)
             self._fit_preprocessing(examples)
             model = self._new_model()
             inputs, targets = self._training_arrays(examples)

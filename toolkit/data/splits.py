@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from toolkit.data.examples import Examples
+from toolkit.preprocessing.labels import plain_label
 
 
 def train_validation_split(
@@ -70,4 +71,4 @@ def train_validation_split(
 
 
 def _one_class(label) -> tuple:
-    return (label.item() if isinstance(label, np.generic) else label,)
+    return (plain_label(label),)

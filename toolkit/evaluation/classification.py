@@ -7,6 +7,7 @@ from sklearn import metrics as skm
 
 from toolkit.evaluation import plots
 from toolkit.evaluation.report import Report
+from toolkit.preprocessing.labels import plain_label
 
 
 class ClassificationReport(Report):
@@ -30,8 +31,8 @@ class ClassificationReport(Report):
         other classes (as scikit-learn does when not given ``labels``).
         """
         labels = list(classes)
-        occurring = {_plain(v) for v in [*y_true, *y_pred]}
-        present = [label for label in labels if _plain(label) in occurring]
+        occurring = {plain_label(v) for v in [*y_true, *y_pred]}
+        present = [label for label in labels if plain_label(label) in occurring]
         precision, recall, f1, support = skm.precision_recall_fscore_support(
             y_true, y_pred, labels=labels, zero_division=0
         )
@@ -62,8 +63,3 @@ class ClassificationReport(Report):
                                      for key in ("precision", "recall", "f1"))
             lines.append(f"| {label} | {precision} | {recall} | {f1} | {row['support']} |")
         return lines
-
-
-def _plain(label):
-    """A label as a hashable Python value (``np.str_("a")`` -> ``"a"``)."""
-    return label.item() if isinstance(label, np.generic) else label

@@ -57,12 +57,12 @@ def fit_classes(y: np.ndarray) -> np.ndarray:
 def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Map labels to their index in ``classes``; unknown labels raise ``ValueError``."""
     check_labels(y)
-    index = {_key(label): i for i, label in enumerate(classes)}
-    unknown = sorted({str(v) for v in y if _key(v) not in index})
+    index = {plain_label(label): i for i, label in enumerate(classes)}
+    unknown = sorted({str(v) for v in y if plain_label(v) not in index})
     if unknown:
         names = {str(c): c for c in classes}
-        typed = next((v for v in y if _key(v) not in index and str(v) in names), None)
-        label, known = (None, None) if typed is None else (_key(typed), _key(names[str(typed)]))
+        typed = next((v for v in y if plain_label(v) not in index and str(v) in names), None)
+        label, known = (None, None) if typed is None else (plain_label(typed), plain_label(names[str(typed)]))
         hint = "" if typed is None else (
             f" The label {label!r} is of type {type(label).__name__} but the class {known!r} of "
             f"type {type(known).__name__}: give labels of the type fit saw (a table read by "
@@ -71,9 +71,18 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
             f"Unknown label(s) {unknown[:10]}. Expected labels seen in training: "
             f"{[str(c) for c in classes]}.{hint}"
         )
-    return np.asarray([index[_key(v)] for v in y], dtype="int32")
+    return np.asarray([index[plain_label(v)] for v in y], dtype="int32")
 
 
-def _key(label):
-    # 1, 1.0 and np.int64(1) are one label; "1" is another.
+def plain_label(label):
+    """``label`` as a plain Python value: ``np.int64(1)`` -> ``1``, ``np.str_("a")`` -> ``"a"``.
+
+    1, 1.0 and ``np.int64(1)`` are then one label (equal and hashable alike); "1" is
+    another.
+
+    Examples
+    --------
+    >>> plain_label(np.int64(1)) == 1.0, type(plain_label(np.str_("a"))).__name__
+    (True, 'str')
+    """
     return label.item() if isinstance(label, np.generic) else label
