@@ -62,7 +62,8 @@ def split_columns(
     # Columns are named by text: a DataFrame's column 0 is "0" (as in a file's header).
     if len(set(columns)) < len(columns):
         raise ValueError(f"Column names must be distinct (as text). Received: columns={columns}")
-    frame = frame.set_axis(columns, axis=1)
+    if list(frame.columns) != columns:  # relabel (a new frame) only when needed
+        frame = frame.set_axis(columns, axis=1)
     if not require_labels and label_column not in columns:
         label_column = None  # a table to predict on need not hold the labels
     named = [name for name in default_label_names if name in columns]
