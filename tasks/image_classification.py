@@ -170,7 +170,7 @@ class ImageClassificationTask(ClassificationTask):
             X = [str(p) for p in list_images(X)] or X  # a flat folder of images to label
         x, y = read_inputs(
             X, y, require_labels=training, label_column=self.label_column,
-            data_dir=self.data_dir, input_paths=True,
+            data_dir=self.data_dir, input_paths=True, example_rank=3,
             read_folder=lambda path: read_image_folder(path, self._file_size(), channels),
         )
         if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "UO":

@@ -248,7 +248,8 @@ class SpeechTask(ClassificationTask):
         if isinstance(X, (str, Path)) and is_audio_path_list([X]) and Path(X).is_file():
             X = [X]  # one file (as `toolkit predict DIR clip.wav` passes it)
         X, y = read_inputs(X, y, require_labels=training, label_column=self.label_column,
-                           read_folder=read_audio_folder, input_paths=True)
+                           read_folder=read_audio_folder, input_paths=True,
+                           example_rank=2)  # (samples, channels), as decode_wav gives
         if isinstance(X, pd.Series):
             X = X.tolist()
         rate = getattr(self, "sample_rate_", self.sample_rate)

@@ -42,6 +42,7 @@ def read_inputs(
     read_folder: FolderReader | None = None,
     input_paths: bool = False,
     label_paths: bool = False,
+    example_rank: int | None = None,
 ) -> tuple[Any, Any]:
     """Resolve ``X``/``y`` into an input array and a label array (or ``None``).
 
@@ -70,6 +71,9 @@ def read_inputs(
         The labels are file paths too (segmentation masks), resolved the same way and
         returned as a list; the label column is looked for as ``LABEL_PATH_COLUMNS``
         (``"mask"``, then ``"label"``) before falling back to the last column.
+    example_rank : int, optional
+        The rank of one input array (an image's 3), so that a ``tf.data.Dataset`` of
+        batched inputs alone is unbatched (see :func:`dataset_to_arrays`).
 
     Returns
     -------
@@ -90,7 +94,8 @@ def read_inputs(
     if isinstance(X, tf.data.Dataset):
         x, y_from_data = dataset_to_arrays(X, input_column=input_column,
                                            label_column=label_column,
-                                           input_name=input_column_name)
+                                           input_name=input_column_name,
+                                           example_rank=example_rank)
         return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
         return _read_frame(X, y, folder=None, require_labels=require_labels,
@@ -111,12 +116,16 @@ def _flat_rows(raw) -> list:
 def dataset_to_arrays(
     dataset: tf.data.Dataset, *, input_column: str | None = None,
     label_column: str | None = None, input_name: str = "input_column",
+    example_rank: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Materialise a finite ``tf.data.Dataset`` of ``(x, y)``, dicts or ``x``.
 
     A dict element's input and label are its ``input_column`` and ``label_column`` keys
     (by default ``"text"`` or ``"sentence"``, else the first other key, and ``"label"``,
-    else the last key), as for a table's columns.
+    else the last key), as for a table's columns. Batched datasets are unbatched (see
+    :func:`_batched`; ``example_rank`` is the rank of one input example: an image's 3, a
+    waveform's 2 as ``tf.audio.decode_wav`` gives it). Inputs of different shapes come
+    back as an object array of arrays.
     """
     if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
         raise ValueError("The dataset repeats forever (.repeat() without a count), so it "
@@ -143,23 +152,44 @@ def dataset_to_arrays(
         dataset = dataset.map(lambda e: (e[input_key], e[label_key]))
         spec = dataset.element_spec
     paired = isinstance(spec, tuple) and len(spec) == 2
-    label_spec = spec[1] if paired else spec
-    if label_spec.shape.rank and label_spec.shape[0] is None and paired:
-        dataset = dataset.unbatch()  # batched: labels carry a batch axis
-    elif not paired and spec.dtype == tf.string and spec.shape.rank:
-        dataset = dataset.unbatch()  # texts only, batched: a text is a scalar string
+    if _batched(spec, paired=paired, example_rank=example_rank):
+        dataset = dataset.unbatch()
     xs, ys = [], []
     for element in dataset.as_numpy_iterator():
         x = element[0] if paired else element
         xs.append(x.decode("utf-8") if isinstance(x, bytes) else x)
         if paired:
             ys.append(element[1].decode("utf-8") if isinstance(element[1], bytes) else element[1])
-    x_array = np.empty(len(xs), dtype=object) if xs and isinstance(xs[0], str) else None
-    if x_array is not None:
-        x_array[:] = xs
+    if xs and (isinstance(xs[0], str) or len({np.shape(x) for x in xs}) > 1):
+        x_array = np.empty(len(xs), dtype=object)  # texts, or arrays of different shapes
+        for index, x in enumerate(xs):
+            x_array[index] = x
     else:
         x_array = np.asarray(xs)
     return x_array, (np.asarray(ys) if paired else None)
+
+
+def _batched(spec, *, paired: bool, example_rank: int | None) -> bool:
+    """Whether a dataset's elements are batches, not examples.
+
+    Labels are one scalar per example, so labels of rank 1 whose length matches the
+    inputs' first axis are a batch (``drop_remainder`` batches have a fixed size).
+    Float labels of a fixed length are one-hot rows, left for :func:`read_labels` to
+    refuse. Inputs alone are a batch when their rank exceeds ``example_rank`` (a text's
+    is 0, as a text is one scalar string).
+    """
+    if paired:
+        x_spec, label_spec = spec
+        if not hasattr(x_spec, "shape") or not label_spec.shape.rank:
+            return False
+        batch = label_spec.shape[0]
+        if batch is not None and label_spec.dtype.is_floating:
+            return False
+        return bool(x_spec.shape.rank) and x_spec.shape[0] == batch
+    if spec.dtype == tf.string:
+        example_rank = 0
+    return example_rank is not None and spec.shape.rank is not None and (
+        spec.shape.rank > example_rank)
 
 
 def _read_path(path, y, require_labels, read_folder, **columns):

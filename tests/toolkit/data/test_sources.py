@@ -55,6 +55,30 @@ def test_tf_data_dataset(batched):
     assert list(x) == TEXTS
 
 
+def test_batched_datasets_of_arrays_are_unbatched_and_ragged_inputs_kept_apart():
+    images = np.arange(6 * 4 * 4 * 1, dtype="float32").reshape(6, 4, 4, 1)
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    pairs = tf.data.Dataset.from_tensor_slices((images, labels))
+    for dataset in (pairs, pairs.batch(4), pairs.batch(4, drop_remainder=True)):
+        x, y = _read(dataset, example_rank=3)
+        count = len(x)
+        assert count in (4, 6) and np.array_equal(x, images[:count])
+        assert list(y) == list(labels[:count])
+    for dataset in (tf.data.Dataset.from_tensor_slices(images).batch(4),
+                    tf.data.Dataset.from_tensor_slices(images)):
+        x, _ = read_inputs(dataset, None, require_labels=False, example_rank=3)
+        assert np.array_equal(x, images)
+    # One-hot rows are not a batch: they reach the one-label-per-example check.
+    one_hot = tf.data.Dataset.from_tensor_slices((images, np.eye(3, dtype="float32")[labels]))
+    with pytest.raises(ValueError, match="not one-hot rows"):
+        _read(one_hot, example_rank=3)
+    waveforms = [np.full(n, n, dtype="float32") for n in (5, 7, 6)]
+    ragged = tf.data.Dataset.from_generator(
+        lambda: iter(waveforms), output_signature=tf.TensorSpec([None], tf.float32))
+    x, _ = read_inputs(ragged, None, require_labels=False, example_rank=2)
+    assert x.dtype == object and [list(w) for w in x] == [list(w) for w in waveforms]
+
+
 def test_dict_datasets_are_read_by_column_name_and_endless_ones_refused():
     glue = tf.data.Dataset.from_tensor_slices({"idx": [0, 1, 2, 3], "label": LABELS,
                                                "sentence": TEXTS})
