@@ -59,7 +59,9 @@ class ForecastingTask(RegressorMixin, Task):
         covariate (all of a NumPy array's columns).
     time_column : str or None
         Column of timestamps; by default a ``DatetimeIndex``, else a column named
-        ``date``/``datetime``/``timestamp``/``time``/``ds``, else row positions.
+        ``date``/``datetime``/``timestamp``/``time``/``ds`` (any case), else an unnamed
+        first column of dates (``to_csv``'s index) or the only text column if it holds
+        dates, else row positions.
     past_covariates : str or list of str, optional
         Columns known only up to the forecast origin (seen in the input window).
     future_covariates : str or list of str, optional

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,8 @@ from toolkit.data.tables import TABLE_SUFFIXES, read_table
 FILL_POLICIES = (None, "ffill", "interpolate", "zero")
 #: Column names taken as the time column when ``time_column`` is not given.
 TIME_COLUMN_NAMES = ("date", "datetime", "timestamp", "time", "ds")
+#: The name pandas reads an empty first header as: the index ``DataFrame.to_csv`` wrote.
+UNNAMED_INDEX = "Unnamed: 0"
 
 
 @dataclass
@@ -146,7 +149,11 @@ def _as_frame(X) -> pd.DataFrame:
         if Path(X).suffix.lower() not in TABLE_SUFFIXES or not Path(X).is_file():
             raise ValueError(f"Expected an existing table file ending in one of "
                              f"{sorted(TABLE_SUFFIXES)}. Received: X={str(X)!r}")
-        return read_table(X)
+        frame = read_table(X)
+        first = frame.columns[0]
+        if first == UNNAMED_INDEX and pd.api.types.is_integer_dtype(frame[first]):
+            frame = frame.set_index(first).rename_axis(None)  # row numbers, not a series
+        return frame
     if isinstance(X, pd.Series):
         return X.to_frame(name=X.name if X.name is not None else "y")
     if isinstance(X, pd.DataFrame):
@@ -169,7 +176,7 @@ def _check_not_empty(frame: pd.DataFrame) -> pd.DataFrame:
 def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     if time_column is None and not isinstance(frame.index, pd.DatetimeIndex):
-        time_column = next((c for c in TIME_COLUMN_NAMES if c in frame.columns), None)
+        time_column = _find_time_column(frame)
     if time_column is not None:
         if time_column not in frame.columns:
             raise ValueError(f"Time column not found. Expected one of {list(frame.columns)}. "
@@ -197,6 +204,31 @@ def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFram
     if not frame.index.is_monotonic_increasing:
         raise ValueError("Timestamps must be in increasing order; sort the data first.")
     return frame
+
+
+def _find_time_column(frame: pd.DataFrame) -> str | None:
+    """The column holding the timestamps when none is named: one named as in
+    ``TIME_COLUMN_NAMES`` (any case), else an unnamed first column of dates (the index
+    ``to_csv`` writes), else the only non-numeric column if all of it reads as dates
+    (``Month`` of ``1949-01``)."""
+    by_lower = {c.lower(): c for c in frame.columns}
+    named = next((by_lower[name] for name in TIME_COLUMN_NAMES if name in by_lower), None)
+    if named is not None:
+        return named
+    first = frame.columns[0]
+    if first == UNNAMED_INDEX and _holds_dates(frame[first]):
+        return first
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    return text[0] if len(text) == 1 and _holds_dates(frame[text[0]]) else None
+
+
+def _holds_dates(column: pd.Series) -> bool:
+    """Whether every value of ``column`` is a string that reads as a date."""
+    if not column.map(lambda value: isinstance(value, str)).all():
+        return False
+    with warnings.catch_warnings():  # "could not infer format": a fallback parse per value
+        warnings.simplefilter("ignore", UserWarning)
+        return not pd.to_datetime(column, errors="coerce").isna().any()
 
 
 def _target_names(frame, target, covariates) -> list[str]:

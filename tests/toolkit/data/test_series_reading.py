@@ -20,6 +20,26 @@ def test_time_column_is_detected_and_targets_default_to_numeric_columns():
         read_series(frame, **{**READ, "target": "note"})
 
 
+def test_time_columns_pandas_and_classic_datasets_write_are_found(tmp_path):
+    times = pd.date_range("2024-01-01", periods=6, freq="MS")
+    frame = pd.DataFrame({"passengers": np.arange(6.0)}, index=times)
+    frame.to_csv(tmp_path / "index.csv")  # the index under an empty header: "Unnamed: 0"
+    frame.reset_index(names="Date").to_csv(tmp_path / "capital.csv", index=False)
+    frame.reset_index(names="Month").to_csv(tmp_path / "month.csv", index=False)
+    for name in ("index", "capital", "month"):
+        series = read_series(tmp_path / f"{name}.csv", **READ)
+        assert series.names == ["passengers"], name
+        assert series.freq == "MS" and series.index[0] == times[0], name
+    # Row numbers written as the index are the time, not a series to forecast.
+    frame.reset_index(drop=True).to_csv(tmp_path / "rows.csv")
+    series = read_series(tmp_path / "rows.csv", **READ)
+    assert series.names == ["passengers"] and series.freq == 1
+    # A text column that is not all dates stays a column, not the time.
+    labelled = frame.reset_index(drop=True).assign(note=["a", "b", "c", "d", "e", "2024-01-01"])
+    series = read_series(labelled, **READ)
+    assert series.names == ["passengers"] and series.freq == 1
+
+
 def test_a_numeric_time_column_is_refused_not_read_as_nanoseconds():
     seconds = 1_700_000_000 + 3600 * np.arange(5)  # Unix time, hourly
     frame = pd.DataFrame({"timestamp": seconds, "load": np.arange(5.0)})
