@@ -95,7 +95,9 @@ def read_inputs(
         x, y_from_data = dataset_to_arrays(X, input_column=input_column,
                                            label_column=label_column,
                                            input_name=input_column_name,
-                                           example_rank=example_rank)
+                                           example_rank=example_rank,
+                                           default_input_names=(PATH_COLUMNS if input_paths
+                                                                else TEXT_COLUMNS))
         return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
         return _read_frame(X, y, folder=None, require_labels=require_labels,
@@ -116,13 +118,13 @@ def _flat_rows(raw) -> list:
 def dataset_to_arrays(
     dataset: tf.data.Dataset, *, input_column: str | None = None,
     label_column: str | None = None, input_name: str = "input_column",
-    example_rank: int | None = None,
+    example_rank: int | None = None, default_input_names: tuple[str, ...] = TEXT_COLUMNS,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Materialise a finite ``tf.data.Dataset`` of ``(x, y)``, dicts or ``x``.
 
     A dict element's input and label are its ``input_column`` and ``label_column`` keys
-    (by default ``"text"`` or ``"sentence"``, else the first other key, and ``"label"``,
-    else the last key), as for a table's columns. Batched datasets are unbatched (see
+    (by default the first of ``default_input_names`` present, else the first other key,
+    and ``"label"``, else the last key), as for a table's columns. Batched datasets are unbatched (see
     :func:`_batched`; ``example_rank`` is the rank of one input example: an image's 3, a
     waveform's 2 as ``tf.audio.decode_wav`` gives it). Inputs of different shapes come
     back as an object array of arrays.
@@ -146,7 +148,7 @@ def dataset_to_arrays(
                 raise ValueError(f"Key not found. Expected {name} to be one of the dataset's "
                                  f"keys {keys}. Received: {name}={value!r}")
         label_key = label_column or ("label" if "label" in spec else keys[-1])
-        named = [k for k in ("text", "sentence") if k in spec and k != label_key]
+        named = [k for k in default_input_names if k in spec and k != label_key]
         input_key = input_column or (named[0] if named else next(
             k for k in keys if k != label_key))
         dataset = dataset.map(lambda e: (e[input_key], e[label_key]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import tensorflow as tf
@@ -29,11 +30,17 @@ def load_tfds(
     download : bool
         Download and prepare the dataset if it is not in ``data_dir`` yet.
 
+    Returns
+    -------
+    tf.data.Dataset
+        ``(input, label)`` pairs, or dict elements for a dataset without supervised keys.
+
     Raises
     ------
     ValueError
-        If the dataset is not in ``data_dir`` and could not be downloaded; the message
-        says how to get it.
+        If tfds has no dataset of that name (close names suggested), if the dataset is
+        not in ``data_dir`` and could not be downloaded (the message says how to get it),
+        or if the split is not one of the dataset's.
     """
     import tensorflow_datasets as tfds
 
@@ -42,14 +49,27 @@ def load_tfds(
     if not name:
         raise ValueError(f"Expected 'tfds:NAME[:SPLIT]'. Received: {spec!r}")
     try:
-        return tfds.load(name, split=split, data_dir=data_dir, as_supervised=True, download=False)
-    except Exception as not_prepared:  # tfds raises several types for "not there"
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        close = difflib.get_close_matches(name, tfds.list_builders(), n=3)
+        hint = f" Did you mean {close}?" if close else ""
+        raise ValueError(f"tfds has no dataset named {name!r} (see "
+                         f"https://www.tensorflow.org/datasets/catalog).{hint} "
+                         f"Received: {spec!r}") from None
+    if not builder.is_prepared():
         if not download:
-            raise _not_found(name, data_dir) from not_prepared
+            raise _not_found(name, data_dir)
+        try:
+            builder.download_and_prepare()
+        except Exception as failed:  # tfds raises several types for "could not get it"
+            raise _not_found(name, data_dir, detail=str(failed).splitlines()[0]) from failed
+    # Datasets without (input, label) keys come as dicts, read by column name.
+    supervised = builder.info.supervised_keys is not None
     try:
-        return tfds.load(name, split=split, data_dir=data_dir, as_supervised=True, download=True)
-    except Exception as failed:
-        raise _not_found(name, data_dir, detail=str(failed).splitlines()[0]) from failed
+        return builder.as_dataset(split=split, as_supervised=supervised)
+    except ValueError as error:  # an unknown split, or a bad slice such as "train[:x]"
+        raise ValueError(f"Could not read split {split!r} of tfds dataset {name!r}: "
+                         f"{str(error).splitlines()[0]} Received: {spec!r}") from None
 
 
 def _not_found(name: str, data_dir: str | Path | None, detail: str = "") -> ValueError:

@@ -197,6 +197,20 @@ def test_tfds_offline_error_says_where_and_how(tmp_path):
         load_tfds("tfds:mnist", data_dir=tmp_path, download=False)
 
 
+def test_tfds_names_splits_and_unsupervised_datasets(tmp_path):
+    import tensorflow_datasets as tfds
+
+    with pytest.raises(ValueError, match="no dataset named 'mnisst'.*Did you mean.*'mnist'"):
+        load_tfds("tfds:mnisst", data_dir=tmp_path, download=False)
+    tfds.testing.DummyMnist(data_dir=tmp_path).download_and_prepare()  # offline, 20 + 20
+    with pytest.raises(ValueError, match="split 'valid' of tfds dataset 'dummy_mnist'.*"
+                                         r"one of \['train', 'test'\]"):
+        load_tfds("tfds:dummy_mnist:valid", data_dir=tmp_path, download=False)
+    # No supervised keys: dict elements, read by column name.
+    x, y = _read("tfds:dummy_mnist:test[:5]", data_dir=tmp_path, input_paths=True)
+    assert x.shape == (5, 28, 28, 1) and y.shape == (5,) and y.dtype.kind == "i"
+
+
 def test_tfds_dataset_is_read_through_tensorflow_datasets(tmp_path):
     import tensorflow_datasets as tfds
 
