@@ -17,6 +17,7 @@ from toolkit.data.annotations import (
     read_voc,
 )
 from toolkit.data.examples import Examples
+from toolkit.data.sources import check_no_extra_labels
 from toolkit.evaluation.detection import DetectionReport, coco_metrics, detection_grid
 from toolkit.heads.detection import (
     DetectionLoss,
@@ -244,6 +245,9 @@ class DetectionTask(Task):
     def _records(self, X, y) -> list[_Record]:
         if isinstance(X, (str, Path)):
             path = Path(X)
+            if path.suffix.lower() not in IMAGE_SUFFIXES:  # annotations, or a folder
+                check_no_extra_labels(y, f"X={str(X)!r}, an annotation file or folder,",
+                                      "boxes", hint=" (to give boxes, pass image paths with y)")
             if path.suffix.lower() == ".json":
                 records, _ = read_coco(path, self.image_dir)
                 return [_Record.from_file(r) for r in records]
@@ -262,6 +266,10 @@ class DetectionTask(Task):
             raise ValueError("Expected a folder, a VOC .xml, PASCAL v1.00 .txt or COCO .json file, "
                              "image paths, "
                              f"or an image array. Received: X={str(X)!r}")
+        if isinstance(X, (list, tuple)) and X and all(
+                isinstance(v, (str, Path)) and str(v).lower().endswith((".xml", ".txt"))
+                for v in X):
+            check_no_extra_labels(y, "X, a list of annotation files,", "boxes")
         if isinstance(X, (list, tuple)) and X and all(
                 isinstance(v, (str, Path)) and str(v).lower().endswith(".xml") for v in X):
             return [_Record.from_file(r) for r in read_voc(list(X))]

@@ -13,6 +13,7 @@ from toolkit.backbones.registry import get_backbone_spec
 from toolkit.data.checks import check_string_list
 from toolkit.data.conll import check_column_positions, read_conll
 from toolkit.data.examples import Examples
+from toolkit.data.sources import check_no_extra_labels
 from toolkit.data.splits import train_validation_split
 from toolkit.evaluation.tagging import TaggingReport
 from toolkit.heads.tagging import PAD_TAG, decode_crf, tagging_head, tagging_loss
@@ -170,6 +171,7 @@ class NERTask(Task):
                     "lists); wrap a single sentence in a list. Received: "
                     f"X={str(X)[:60]!r}, which is not a file"
                 )
+            check_no_extra_labels(y, "X, a CoNLL file,", "tags")
             X, y = read_conll(X, token_column=self.token_column, tag_column=self.tag_column)
         sentences = _token_lists(X)
         if training:

@@ -177,6 +177,11 @@ def test_inputs_errors():
         task.fit(images[0], [{"boxes": [[0, 0, 10, 10]], "labels": ["a"]}])
     with pytest.raises(ValueError, match="No images. Received: an empty X"):
         task.fit([], [])
+    # Boxes beside data that carries its own (or a folder) are refused, not dropped.
+    target = {"boxes": [[0, 0, 10, 10]], "labels": ["a"]}
+    for X in ("annotations.json", ["a.xml", "b.xml"]):
+        with pytest.raises(ValueError, match="carries its own boxes, so y must be None"):
+            task.fit(X, [target] * 2)
     assert clone(task).get_params() == task.get_params()
 
 

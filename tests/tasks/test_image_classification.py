@@ -83,6 +83,8 @@ def test_folder_and_file_inputs_round_trip(tmp_path, tiny_images, fast_image_par
                                   task.predict(flat))   # a flat folder: label its images
     with pytest.raises(ValueError, match="not found"):
         task.predict([str(tmp_path / "missing.png")])
+    with pytest.raises(ValueError, match="class subfolders, carries its own labels"):
+        task.score(str(tmp_path / "data"), labels[:24])  # the folder names are the labels
 
 
 def test_a_table_of_image_paths(tmp_path, tiny_images, fast_image_params):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,6 +190,12 @@ def test_glove_vectors_start_the_word_embeddings(weights_dir, ner_data):
 def test_bad_input_is_named(X, y, error, match):
     with pytest.raises(error, match=match):
         Task("ner", **FAST_NER).fit(X, y)
+
+
+def test_tags_beside_a_conll_file_are_refused_not_dropped():
+    sample = Path(__file__).parents[1] / "fixtures" / "conll_sample.txt"
+    with pytest.raises(ValueError, match="a CoNLL file, carries its own tags, so y must be None"):
+        Task("ner", **FAST_NER).fit(sample, [["O"]] * 3)
 
 
 def test_unknown_settings_are_named(ner_data):

@@ -204,6 +204,8 @@ def _read_path(path, y, require_labels, read_folder, **columns):
                 f"Received: X={str(path)!r}"
             )
         x, y_from_folder = read_folder(path)
+        if y_from_folder is not None:
+            check_no_extra_labels(y, "X, a folder of class subfolders,")
         return x, read_labels(y_from_folder if y is None else y, require_labels)
     return _read_frame(read_table(path), y, folder=path.parent, require_labels=require_labels,
                        **columns)
@@ -234,6 +236,21 @@ def _file_paths(column, *, folder: Path | None, column_role: str) -> list[str]:
             raise ValueError(f"Expected a file path in every row of the {column_role} column. "
                              f"Received: {entry!r} at row {row} (counting from 0)")
     return [str(entry if folder is None else folder / entry) for entry in column]
+
+
+def check_no_extra_labels(y: Any, source: str, labels: str = "labels", hint: str = "") -> None:
+    """Refuse ``y`` given beside data that carries its own labels, rather than drop one.
+
+    Examples
+    --------
+    >>> check_no_extra_labels([["O"]], "X, a CoNLL file,", "tags")
+    Traceback (most recent call last):
+    ...
+    ValueError: X, a CoNLL file, carries its own tags, so y must be None. Received: y of type list
+    """
+    if y is not None:
+        raise ValueError(f"{source} carries its own {labels}, so y must be None{hint}. "
+                         f"Received: y of type {type(y).__name__}")
 
 
 def read_labels(y: Any, require_labels: bool) -> np.ndarray | None:
