@@ -12,6 +12,10 @@ from toolkit.preprocessing.labels import encode_labels, fit_classes
 from toolkit.task import Task
 
 
+#: NumPy kinds of label types kept through saving: bool, signed, unsigned, float.
+NUMBER_KINDS = "biuf"
+
+
 class ClassificationTask(ClassifierMixin, Task):
     """A :class:`Task` whose targets are one label per example.
 
@@ -57,7 +61,10 @@ class ClassificationTask(ClassifierMixin, Task):
         return report.metrics["accuracy"]
 
     def _labels_state(self) -> dict:
-        return {"classes": self.classes_.tolist()}
+        state = {"classes": self.classes_.tolist()}
+        if self.classes_.dtype.kind in NUMBER_KINDS:  # int32 labels predict int32 after load
+            state["class_dtype"] = self.classes_.dtype.name
+        return state
 
     def _restore_labels(self, state: dict) -> None:
         saved = state["classes"]
@@ -67,6 +74,8 @@ class ClassificationTask(ClassifierMixin, Task):
         if self.classes_.tolist() != saved:  # a reordered list would swap predictions
             raise ValueError("classes must be distinct and sorted, as fit writes them. "
                              f"Received: classes={saved!r:.80}")
+        if "class_dtype" in state:
+            self.classes_ = _as_class_dtype(self.classes_, state["class_dtype"])
 
     def _check_restored(self, source: str) -> None:
         if not hasattr(self, "classes_"):  # a task mode without a label map
@@ -78,3 +87,21 @@ class ClassificationTask(ClassifierMixin, Task):
                 f"{self.classes_.size} class(es) of shape {self.classes_.shape}, the model "
                 f"predicts {width}. Received: classes={self.classes_.tolist()!r:.80}"
             )
+
+
+def _as_class_dtype(classes: np.ndarray, name) -> np.ndarray:
+    """``classes`` in the saved NumPy number type ``name``, of their kind (integers stay
+    integers), which must hold them exactly."""
+    try:
+        dtype = np.dtype(name) if isinstance(name, str) else None
+    except TypeError:
+        dtype = None
+    same_kind = {"b": "b", "i": "iu", "u": "iu", "f": "f"}.get(classes.dtype.kind, "")
+    if dtype is None or dtype.kind not in same_kind:
+        raise ValueError("class_dtype must name a NumPy number type of the classes' kind, "
+                         f"e.g. 'int32' for integers. Received: class_dtype={name!r:.40}")
+    cast = classes.astype(dtype)
+    if not np.array_equal(cast, classes):
+        raise ValueError(f"class_dtype {dtype.name!r} cannot hold the classes "
+                         f"{classes.tolist()!r:.80}")
+    return cast

@@ -105,6 +105,23 @@ def test_numpy_integer_sizes_fit_save_and_load(tmp_path, tiny_texts, fast_text_p
     np.testing.assert_array_equal(loaded.predict(tiny_texts[0][:4]), task.predict(tiny_texts[0][:4]))
 
 
+def test_numeric_labels_keep_their_type_through_saving(tmp_path, tiny_texts, fast_text_params):
+    texts, labels = tiny_texts
+    numbers = 300 * np.unique(labels, return_inverse=True)[1].astype("int32")
+    task = Task("sentiment", **fast_text_params).fit(texts, numbers)
+    directory = task.save(tmp_path / "task")
+    loaded = Task.load(directory)
+    assert loaded.classes_.dtype == np.int32
+    assert loaded.predict(texts[:4]).dtype == task.predict(texts[:4]).dtype == np.int32
+    document = json.loads((directory / "task.json").read_text())
+    for dtype, match in [("object", "class_dtype must name"), ("bool", "class_dtype must name"),
+                         ("int8", "cannot hold")]:
+        document["state"]["class_dtype"] = dtype
+        (directory / "task.json").write_text(json.dumps(document))
+        with pytest.raises(ValueError, match=match):
+            Task.load(directory)
+
+
 def test_saving_onto_a_file_is_a_clear_error(tmp_path, saved):
     task, _ = saved
     (tmp_path / "taken").write_text("a file")
