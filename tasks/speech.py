@@ -345,6 +345,12 @@ class SpeechTask(ClassificationTask):
             if unknown:
                 raise ValueError(f"Transcript {row} has token(s) {unknown} outside the "
                                  f"vocabulary {self.vocabulary_}.")
+            if self.num_samples_ is not None and len(waveform) > self.num_samples_:
+                raise ValueError(
+                    f"Clip {row} lasts {len(waveform) / self.sample_rate_:.2f} s, longer than "
+                    f"duration={self.num_samples_ / self.sample_rate_:.2f} s: cut to it, it would "
+                    "lose speech its transcript keeps. Pass duration=None (variable lengths) "
+                    "or one covering the longest clip.")
             frames = frame_count(len(waveform), self._fft_length(), self._frame_step()) // reduction
             needed = len(sequence) + sum(a == b for a, b in zip(sequence, sequence[1:]))
             if needed > frames:

@@ -213,6 +213,14 @@ def test_a_transcriber_pads_clips_shorter_than_its_backbone_needs(tone_sentences
     assert 0 <= task.evaluate(short, ["low", "high"]).metrics["cer"] <= 1
 
 
+def test_a_fixed_duration_never_cuts_a_transcribed_clip(tone_sentences):
+    waves, texts = tone_sentences
+    task = Task("speech", mode="transcribe", backbone="crnn", vocabulary=["low", "high"],
+                duration=0.3, **{**FAST, "epochs": 1})
+    with pytest.raises(ValueError, match="Clip 0 lasts .* longer than duration=0.30 s"):
+        task.fit(waves[:8], texts[:8])
+
+
 def test_transcribe_mode_ctc_save_load_and_error_rates(tone_sentences, tmp_path):
     waves, texts = tone_sentences
     task = Task("speech", mode="transcribe", backbone="cnn", vocabulary=["low", "high"],
