@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.preprocessing.audio import read_wav, resample, to_mono
+from toolkit.preprocessing.audio import pcm_to_float, read_wav, resample, to_mono
 
 AUDIO_SUFFIXES = (".wav",)
 #: A 2-D waveform array this narrow is one clip's channels, not that many clips.
@@ -52,7 +52,8 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
     ----------
     X : list of paths, list of 1-D arrays, or 2-D array ``(n, samples)``
         WAV files are decoded and resampled to ``sample_rate``; arrays are taken to be
-        at ``sample_rate`` already.
+        at ``sample_rate`` already, and integer PCM arrays (``uint8``, ``int16``,
+        ``int32``) are scaled to [-1, 1] as the same WAV file would be.
     sample_rate : int or None
         Target rate. ``None`` takes the first file's rate (arrays then need one).
 
@@ -98,7 +99,7 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
             raise TypeError(f"Waveform {index} is not numeric. Received: dtype={waveform.dtype}")
         if waveform.size == 0:
             raise ValueError(f"Waveform {index} holds no samples.")
-        waveforms.append(to_mono(waveform.astype("float32")))
+        waveforms.append(to_mono(pcm_to_float(waveform)))  # int16 arrays as int16 files
     return waveforms, int(sample_rate)
 
 

@@ -58,13 +58,23 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
         ) from error
     if data.size == 0:
         raise ValueError(f"Audio file {str(path)!r} holds no samples (empty recording).")
-    return to_mono(_to_float(data)), int(rate)
+    return to_mono(pcm_to_float(data)), int(rate)
 
 
-def _to_float(data: np.ndarray) -> np.ndarray:
+def pcm_to_float(data: np.ndarray) -> np.ndarray:
+    """Samples as float32, integer PCM (WAV's 8-bit unsigned, 16- and 32-bit signed)
+    scaled to [-1, 1] by its full range; other types keep their values.
+
+    Examples
+    --------
+    >>> pcm_to_float(np.array([-32768, 0, 16384], dtype="int16")).tolist()
+    [-1.0, 0.0, 0.5]
+    >>> pcm_to_float(np.array([0, 128, 255], dtype="uint8")).tolist()
+    [-1.0, 0.0, 0.9921875]
+    """
     if data.dtype == np.uint8:  # 8-bit WAV is unsigned
         return ((data.astype("float32") - 128.0) / 128.0)
-    if np.issubdtype(data.dtype, np.integer):
+    if data.dtype in (np.int16, np.int32):
         return data.astype("float32") / float(-np.iinfo(data.dtype).min)
     return data.astype("float32")
 
@@ -337,4 +347,4 @@ class SpecAugment(keras.layers.Layer):
 
 __all__ = ["LogMelSpectrogram", "MFCC", "PeakNormalization", "SpecAugment",
            "UtteranceNormalization", "dct_matrix", "frame_count", "mel_filterbank",
-           "pad_or_crop", "read_wav", "resample", "to_mono"]
+           "pad_or_crop", "pcm_to_float", "read_wav", "resample", "to_mono"]

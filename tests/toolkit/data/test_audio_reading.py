@@ -19,6 +19,18 @@ def test_files_are_resampled_to_one_rate(tmp_path):
     assert rate == 16000 and len(waveforms[0]) == 1600
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "int32"])
+def test_integer_pcm_arrays_read_as_their_wav_files(tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    info = np.iinfo(dtype)
+    pcm = rng.integers(info.min, info.max, size=400, endpoint=True).astype(dtype)
+    wavfile.write(tmp_path / "clip.wav", 8000, pcm)
+    (from_file,), _ = load_waveforms([tmp_path / "clip.wav"], sample_rate=8000)
+    (from_array,), _ = load_waveforms([pcm], sample_rate=8000)
+    np.testing.assert_array_equal(from_array, from_file)
+    assert np.abs(from_array).max() <= 1.0
+
+
 def test_arrays_need_a_rate_and_numbers():
     waveforms, rate = load_waveforms(np.zeros((3, 100)), sample_rate=8000)
     assert len(waveforms) == 3 and rate == 8000
