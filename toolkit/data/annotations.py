@@ -53,6 +53,8 @@ def read_voc(source) -> list[AnnotatedImage]:
     list of AnnotatedImage
         In sorted file order. The image is looked for next to the XML, in a sibling
         ``images``/``JPEGImages``/``PNGImages`` folder, then at the XML's ``path``.
+        Objects marked ``<difficult>1</difficult>`` are left out (from training and
+        evaluation alike), as COCO's crowd regions are.
 
     Examples
     --------
@@ -94,6 +96,8 @@ def _read_voc_file(path: Path) -> AnnotatedImage:
         raise ValueError(f"{str(path)!r} has no <filename>: cannot find its image.")
     boxes, labels = [], []
     for item in root.iter("object"):
+        if (item.findtext("difficult") or "0").strip() == "1":
+            continue  # VOC's difficult objects are left out, as in detectron2's VOC reader
         box = item.find("bndbox")
         boxes.append([_number(box.findtext(c) if box is not None else None)
                       for c in _VOC_COORDINATES])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import warnings
 
 import keras
 import numpy as np
@@ -97,7 +98,8 @@ def as_image_size(image_size) -> tuple[int, int]:
 def check_images(images) -> np.ndarray:
     """Return images as ``(n, h, w, c)``; grey ``(n, h, w)`` gains a channel axis.
 
-    Raises a clear error for the wrong rank, non-numeric data, NaN/inf, or no images.
+    Raises a clear error for the wrong rank, non-numeric data, NaN/inf, or no images;
+    warns when float images lie within [0, 1], as pixels are taken to be 0-255.
     """
     try:
         array = np.asarray(images)
@@ -132,8 +134,13 @@ def check_images(images) -> np.ndarray:
     if array.size == 0:
         raise ValueError("No images, or images with no pixels. Received: shape="
                          + str(array.shape))
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise ValueError("Images contain NaN or infinite values.")
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ValueError("Images contain NaN or infinite values.")
+        if 0 < array.max() <= 1 and array.min() >= 0:
+            warnings.warn("The images are floats within [0, 1], but pixels are read as 0-255 "
+                          "(as image files give them): to the model these are nearly black. "
+                          "Pass images * 255.", UserWarning, stacklevel=2)
     return array[..., :3] if array.shape[-1] == 4 else array
 
 

@@ -32,6 +32,16 @@ def test_voc_folder_is_read_with_images_found(voc_folder):
     assert np.isnan(records[0].boxes[1, 1])  # "x" is not a number: flagged later
 
 
+def test_voc_difficult_objects_are_left_out(voc_folder):
+    path = voc_folder / "annotations" / "a.xml"
+    difficult = "<difficult>1</difficult><bndbox><xmin>20</xmin>"
+    path.write_text(VOC.format(name="a.jpg").replace(
+        "<name>cat</name><bndbox>", "<name>cat</name><difficult>0</difficult><bndbox>").replace(
+        "<name>dog</name><bndbox><xmin>5</xmin>", f"<name>dog</name>{difficult}"))
+    record = read_voc(path)[0]
+    assert record.labels == ["cat"] and record.boxes.shape == (1, 4)
+
+
 def test_voc_errors_are_clear(voc_folder, tmp_path):
     broken = voc_folder / "annotations" / "broken.xml"
     broken.write_text("<annotation><filename>")

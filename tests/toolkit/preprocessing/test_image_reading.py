@@ -1,11 +1,14 @@
 """Image files: one reader for every task, agreeing with the folder reader."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from toolkit.preprocessing.image import (
+    check_images,
     match_channels_and_size,
     read_image,
     read_image_files,
@@ -80,3 +83,13 @@ def test_channels_and_size_are_matched_for_one_image_or_a_batch():
     batch = np.stack([np.repeat(grey, 3, axis=-1)] * 2)
     np.testing.assert_allclose(match_channels_and_size(batch, 1, (4, 4))[..., 0], batch[..., 0])
     assert match_channels_and_size(batch, 3, (4, 4)) is batch  # unchanged: no copy
+
+
+def test_float_images_within_zero_to_one_are_warned_about():
+    scaled = np.linspace(0, 1, 2 * 4 * 4 * 3).reshape(2, 4, 4, 3)
+    with pytest.warns(UserWarning, match=r"floats within \[0, 1\].*images \* 255"):
+        check_images(scaled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fine in (scaled * 255, np.zeros((2, 4, 4, 3)), (scaled * 255).astype("uint8")):
+            assert check_images(fine).shape == (2, 4, 4, 3)
