@@ -284,6 +284,9 @@ class DetectionTask(Task):
             paths = [None] * len(images)
         if y is None:
             return [_Record(path=p, image=i) for p, i in zip(paths, images)]
+        if isinstance(y, dict):
+            raise TypeError("y must be a list of dicts, one per image; wrap one image's boxes "
+                            f"in a list, [y]. Received: a dict with keys {sorted(y)}")
         if len(y) != len(images):
             raise ValueError("X and y must have the same length. "
                              f"Received: len(X)={len(images)}, len(y)={len(y)}")

@@ -404,6 +404,10 @@ def _read_pairs(X, y, *, training: bool, label_column: str | None):
         images, masks = read_inputs(X, y, require_labels=training, label_column=label_column,
                                     input_paths=True, label_paths=True)
         return _read_pairs(images, masks, training=training, label_column=None)
+    if isinstance(X, (str, Path)) and Path(X).is_file() and str(X).lower().endswith(
+            IMAGE_SUFFIXES):  # one image (as `toolkit predict DIR photo.png` passes it)
+        return _read_pairs([X], [y] if isinstance(y, (str, Path)) else y, training=training,
+                           label_column=label_column)
     if isinstance(X, (str, Path)):
         if not Path(X).is_dir():
             raise ValueError(

@@ -163,6 +163,8 @@ def test_inputs_errors():
         task.fit(np.zeros((2, 32, 32, 3), "uint8"))
     with pytest.raises(ValueError, match="'boxes' and 'labels'"):
         task.fit(np.zeros((2, 32, 32, 3), "uint8"), [{"boxes": []}, {"boxes": []}])
+    with pytest.raises(TypeError, match=r"one per image; wrap one image's boxes in a list"):
+        task.fit(np.zeros((1, 32, 32, 3), "uint8"), {"boxes": [[0, 0, 9, 9]], "labels": ["a"]})
     with pytest.raises(Exception, match="not fitted"):
         task.predict(np.zeros((1, 32, 32, 3), "uint8"))
     images = np.zeros((2, 32, 32, 3), "uint8")

@@ -46,6 +46,8 @@ def test_fit_predict_save_load_from_image_paths(tmp_path):
         Image.fromarray(_rectangles(1, size, seed=index)[0][0]).save(paths[-1])
     predicted = task.predict(paths)
     assert [m.shape for m in predicted] == [(20, 28), (16, 16)]
+    alone = task.predict(paths[0])  # one path, as speech and detection take it
+    assert len(alone) == 1 and np.array_equal(alone[0], predicted[0])
     assert set(np.unique(np.concatenate([m.ravel() for m in predicted]))) <= {0, 1, 2}
     task.save(tmp_path / "model")
     loaded = Task.load(tmp_path / "model")

@@ -89,6 +89,10 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
                         f"Received: {type(X).__name__}")
     waveforms = []
     for index, waveform in enumerate(X):
+        if isinstance(waveform, (str, Path)) and Path(waveform).suffix.lower() in AUDIO_SUFFIXES:
+            raise ValueError("X mixes file paths and waveform arrays: pass one kind (read the "
+                             f"files, or write the arrays to WAV). Received: entry {index}, "
+                             f"{str(waveform)!r}, among arrays")
         if isinstance(waveform, (str, Path)):
             raise ValueError(f"Entry {index} is a path but not a {'/'.join(AUDIO_SUFFIXES)} "
                              "file; only WAV is read (convert other formats first, e.g. with "

@@ -168,7 +168,9 @@ def _problem(box, label, height, width, classes) -> str | None:
     if not np.isfinite(box).all():
         return "non-finite coordinates"
     x1, y1, x2, y2 = box
-    if x2 <= x1 or y2 <= y1:
+    if x2 < x1 or y2 < y1:
+        return "reversed corners (is box_format right?)"
+    if x2 == x1 or y2 == y1:
         return "zero area"
     tolerance = OUTSIDE_TOLERANCE
     if x1 < -tolerance or y1 < -tolerance or x2 > width + tolerance or y2 > height + tolerance:

@@ -177,6 +177,8 @@ def check_mask(mask, image_shape: tuple[int, ...], num_classes: int | None = Non
         Wrong rank, non-integer values, size differing from the image, or ids out of range.
     """
     array = np.asarray(mask)
+    if array.dtype == bool:  # a binary mask, e.g. `labels == 1`: background 0, object 1
+        array = array.astype("uint8")
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim != 2:

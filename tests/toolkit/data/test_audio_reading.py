@@ -40,6 +40,8 @@ def test_arrays_need_a_rate_and_numbers():
         load_waveforms([np.zeros(10), np.zeros(0)], sample_rate=8000)
     with pytest.raises(ValueError, match="wrap a single file"):
         load_waveforms("clip.wav", sample_rate=8000)
+    with pytest.raises(ValueError, match="mixes file paths and waveform arrays"):
+        load_waveforms(["clip.wav", np.zeros(10)], sample_rate=8000)
 
 
 def test_class_per_subfolder(tmp_path):

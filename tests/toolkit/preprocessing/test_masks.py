@@ -86,6 +86,11 @@ def test_bad_masks_are_named(mask, match):
         check_mask(mask, (4, 4, 3), num_classes=3, name="mask 0")
 
 
+def test_boolean_masks_are_background_and_object():
+    mask = np.array([[True, False], [False, True]])
+    np.testing.assert_array_equal(check_mask(mask, (2, 2), num_classes=2), [[1, 0], [0, 1]])
+
+
 def test_ignore_index_is_allowed_outside_the_class_range():
     mask = np.array([[0, 255], [2, 1]])
     assert check_mask(mask, (2, 2), num_classes=3, ignore_index=255).dtype == np.int32
