@@ -60,8 +60,8 @@ class ForecastingTask(RegressorMixin, Task):
     time_column : str or None
         Column of timestamps; by default a ``DatetimeIndex``, else a column named
         ``date``/``datetime``/``timestamp``/``time``/``ds`` (any case), else an unnamed
-        first column of dates (``to_csv``'s index) or the only text column if it holds
-        dates, else row positions.
+        first column of dates (``to_csv``'s index), the only ``datetime64`` column, or
+        the only text column if it holds dates, else row positions.
     past_covariates : str or list of str, optional
         Columns known only up to the forecast origin (seen in the input window).
     future_covariates : str or list of str, optional
@@ -71,7 +71,8 @@ class ForecastingTask(RegressorMixin, Task):
         precedence over columns of the same name).
     quantiles : list of float, optional
         E.g. ``[0.1, 0.5, 0.9]``: train with pinball loss and forecast these quantiles;
-        reports then give the coverage of the outer interval.
+        reports then give the coverage of the outer interval. They must include 0.5,
+        the point forecast.
     backbone : str
         ``toolkit.list_backbones("series")``: ``linear`` (default), ``mlp``, ``lstm``,
         ``gru``, ``cnn`` (TCN).
@@ -211,6 +212,10 @@ class ForecastingTask(RegressorMixin, Task):
                     or not np.all((levels > 0) & (levels < 1)) or np.any(np.diff(levels) <= 0)):
                 raise ValueError("quantiles must be increasing levels in (0, 1), e.g. "
                                  f"[0.1, 0.5, 0.9]. Received: quantiles={self.quantiles!r}")
+            if not np.any(np.isclose(levels, 0.5)):
+                raise ValueError("quantiles must include 0.5: the median is the point forecast "
+                                 "that predict's point column and the metrics use. Received: "
+                                 f"quantiles={self.quantiles!r}")
         if self.season is not None:
             season = self._check_positive_int("season", self.season)
             if season > self.lookback:
@@ -418,7 +423,7 @@ class ForecastingTask(RegressorMixin, Task):
     # ------------------------------------------------------------- forecasting
 
     def _median_index(self) -> int:
-        return int(np.argmin(np.abs(np.asarray(self.quantiles) - 0.5)))
+        return int(np.argmin(np.abs(np.asarray(self.quantiles, dtype="float64") - 0.5)))
 
     def _predict_scaled(self, inputs: dict) -> np.ndarray:
         check_finite(inputs, "inputs")  # values far beyond the training range overflow
@@ -604,8 +609,11 @@ class ForecastingTask(RegressorMixin, Task):
     def _origin_position(self, series: TimeSeries, start) -> int:
         if start is None:
             position = len(series) - max(len(series) // 5, self.horizon)
-        elif isinstance(start, float) and 0 < start < 1:
-            position = int(round(len(series) * start))
+        elif isinstance(start, (float, np.floating)):
+            if not 0 < start < 1:
+                raise ValueError("start as a float is a share of the series, in (0, 1); give "
+                                 f"a row position as an int. Received: start={start!r}")
+            position = int(round(len(series) * float(start)))
         elif isinstance(start, (int, np.integer)) and not isinstance(start, bool):
             position = int(start)
         else:

@@ -188,6 +188,11 @@ def test_backtest_refits_or_not_as_asked():
         data, start=0.9, stride=12, refit=True)
     assert refitted.metrics["settings"]["windows"] == 2
     assert refitted.forecasts["origin"].iloc[0] == data.index[216]
+    for start in (1.0, np.float32(1.5)):  # a float is a share, never a timestamp
+        with pytest.raises(ValueError, match="start as a float is a share"):
+            task.backtest(data, start=start)
+    assert task.backtest(data, start=np.float32(0.9), stride=12).metrics["settings"][
+        "windows"] == 2
 
 
 def test_csv_path_and_arrays_are_read(tmp_path, fitted):
@@ -241,6 +246,7 @@ def test_bad_parameters_and_input_are_named(fitted):
                           ({"channel_independent": "yes"}, "channel_independent"),
                           ({"lookback": 400}, "too short"), ({"quantiles": 0.5}, "quantiles"),
                           ({"quantiles": [0.1, float("nan")]}, "quantiles"),
+                          ({"quantiles": [0.1, 0.9]}, "quantiles must include 0.5"),
                           ({"target": ["load", "load"]}, "twice"), ({"target": 5}, "target"),
                           ({"past_covariates": 5}, "past_covariates"),
                           ({"time_column": ["time"]}, "time_column must be a column name")]:

@@ -209,8 +209,8 @@ def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFram
 def _find_time_column(frame: pd.DataFrame) -> str | None:
     """The column holding the timestamps when none is named: one named as in
     ``TIME_COLUMN_NAMES`` (any case), else an unnamed first column of dates (the index
-    ``to_csv`` writes), else the only non-numeric column if all of it reads as dates
-    (``Month`` of ``1949-01``)."""
+    ``to_csv`` writes), else the only column of ``datetime64`` type, else the only
+    non-numeric column if all of it reads as dates (``Month`` of ``1949-01``)."""
     by_lower = {c.lower(): c for c in frame.columns}
     named = next((by_lower[name] for name in TIME_COLUMN_NAMES if name in by_lower), None)
     if named is not None:
@@ -219,6 +219,9 @@ def _find_time_column(frame: pd.DataFrame) -> str | None:
     if first == UNNAMED_INDEX and _holds_dates(frame[first]):
         return first
     text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    dates = [c for c in text if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if len(dates) == 1:
+        return dates[0]
     return text[0] if len(text) == 1 and _holds_dates(frame[text[0]]) else None
 
 
@@ -301,8 +304,12 @@ def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | in
         else:
             frame = frame.interpolate(method="time" if datetime else "linear", limit_area="inside")
         if frame.isna().to_numpy().any():
-            raise ValueError(f"fill={fill!r} cannot fill NaN values at the start of the series; "
-                             "trim the leading rows.")
+            leading = frame.iloc[0].isna().any()
+            raise ValueError(
+                f"fill={fill!r} cannot fill NaN values at the {'start' if leading else 'end'} "
+                "of the series" + ("; trim the leading rows." if leading else
+                                   " (interpolation needs a value after each gap); trim the "
+                                   "trailing rows or pass fill='ffill'."))
     return frame, freq
 
 

@@ -34,6 +34,11 @@ def test_time_columns_pandas_and_classic_datasets_write_are_found(tmp_path):
     frame.reset_index(drop=True).to_csv(tmp_path / "rows.csv")
     series = read_series(tmp_path / "rows.csv", **READ)
     assert series.names == ["passengers"] and series.freq == 1
+    # A column of datetime64 values is the time whatever its name, so gaps are found.
+    stamped = pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=12, freq="h"),
+                            "load": np.arange(12.0)}).drop(index=[5])
+    with pytest.raises(ValueError, match="1 missing timestamps"):
+        read_series(stamped, **READ)
     # A text column that is not all dates stays a column, not the time.
     labelled = frame.reset_index(drop=True).assign(note=["a", "b", "c", "d", "e", "2024-01-01"])
     series = read_series(labelled, **READ)
@@ -64,6 +69,11 @@ def test_fill_policies(fill, expected):
     np.testing.assert_allclose(series.targets[1:3, 0], expected)
     with pytest.raises(ValueError, match="2 missing timestamps"):
         read_series(frame, **READ)
+    ending = pd.DataFrame({"y": [1.0, 2.0, np.nan]}, index=index)
+    message = "cannot fill NaN values at the end.*fill='ffill'" if fill == "interpolate" else None
+    if message:
+        with pytest.raises(ValueError, match=message):
+            read_series(ending, **{**READ, "fill": fill})
 
 
 def test_prediction_history_must_have_the_fitted_step():
