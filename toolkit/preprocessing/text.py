@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Set as AbstractSet
 from pathlib import Path
+import unicodedata
 
 import keras
 import numpy as np
@@ -75,13 +76,13 @@ class TextVectorizer:
     def fit(self, texts: np.ndarray) -> TextVectorizer:
         self._lookup = None
         layer = self._layer(vocabulary=None)
-        layer.adapt(tf.constant(list(texts)))
+        layer.adapt(tf.constant(_composed(texts)))
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
         if len(self.vocabulary) <= OOV_ID + 1:
             raise ValueError("The training texts hold no words (all empty or blank). "
                              f"Received: {len(texts)} texts")
         if self.max_length is None:
-            tokens = tf.strings.split(_standardize(tf.constant(list(texts))))
+            tokens = tf.strings.split(_standardize(tf.constant(_composed(texts))))
             longest = int(tf.reduce_max(tokens.row_lengths()))
             self.max_length = max(1, min(longest, MAX_AUTO_LENGTH))
         return self
@@ -90,7 +91,7 @@ class TextVectorizer:
         """Token ids ``(n, max_length)``, right-padded with 0."""
         if self._lookup is None:
             self._lookup = self._layer(vocabulary=self.vocabulary)
-        return self._lookup(tf.constant(list(texts))).numpy().astype("int32")
+        return self._lookup(tf.constant(_composed(texts))).numpy().astype("int32")
 
     def _layer(self, vocabulary):
         return keras.layers.TextVectorization(
@@ -148,8 +149,17 @@ class TokenDropout(keras.layers.Layer):
 
 
 def _standardize(texts):
-    # Keep punctuation as tokens ("!" and "?" carry sentiment) instead of deleting it.
-    return tf.strings.regex_replace(tf.strings.lower(texts), r"([^\w\s])", r" \1 ")
+    """Lower-case (Unicode, not only ASCII) and set punctuation apart as tokens ("!" and
+    "?" carry sentiment) instead of deleting it. Letters, digits and combining marks of
+    any script stay in their word: RE2's ``\\w`` is ASCII-only, and split "café" in two.
+    """
+    texts = tf.strings.regex_replace(tf.strings.lower(texts, encoding="utf-8"), r"\p{Z}", " ")
+    return tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\p{M}_\s])", r" \1 ")
+
+
+def _composed(texts) -> list[str]:
+    """``texts`` in Unicode NFC, so "é" typed as e + accent is the word "é" too."""
+    return [unicodedata.normalize("NFC", text) for text in texts]
 
 
 def load_word_vectors(path: str | Path, vocabulary: list[str], dim: int) -> tuple[np.ndarray, int]:

@@ -9,6 +9,7 @@ capitals, digits and affixes. The vocabularies are plain JSON state for ``task.j
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
@@ -22,14 +23,30 @@ MAX_WORD_CHARS = 20
 #: Casing classes, index 0 is padding.
 CASINGS = ("pad", "lower", "upper", "title", "numeric", "has_digit", "mixed", "other")
 
-_TOKEN = re.compile(r"\w+(?:[-'.]\w+)*|[^\w\s]", re.UNICODE)
+
+
+def _mark_ranges() -> str:
+    """A regex class body of the Basic Multilingual Plane's combining marks (Unicode
+    category M: accents typed apart, Indic vowel signs), which ``\\w`` leaves out."""
+    marks = [code for code in range(0x10000) if unicodedata.category(chr(code)).startswith("M")]
+    ranges, start = [], marks[0]
+    for previous, code in zip(marks, marks[1:] + [None]):
+        if code != previous + 1:
+            ranges.append(f"\\u{start:04x}-\\u{previous:04x}")
+            start = code
+    return "".join(ranges)
+
+
+_WORD_CHAR = rf"[\w{_mark_ranges()}]"
+_TOKEN = re.compile(rf"{_WORD_CHAR}+(?:[-'.]{_WORD_CHAR}+)*|[^\w\s]", re.UNICODE)
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """Split ``text`` into ``(token, start, end)`` with character offsets.
 
-    Words (letters, digits, underscores, joined by inner ``-``, ``'`` or ``.`` as in
-    "U.S", "Jean-Pierre", "don't") and single punctuation marks are tokens;
+    Words (letters, digits, underscores and combining marks, joined by inner ``-``,
+    ``'`` or ``.`` as in "U.S", "Jean-Pierre", "don't") and single punctuation marks are
+    tokens;
     whitespace separates. ``text[start:end] == token`` always holds.
 
     Examples
@@ -41,8 +58,13 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
 
 
 def normalize_word(word: str) -> str:
-    """The form a word is looked up by: lower-cased, every digit replaced by ``0``."""
-    return re.sub(r"\d", "0", word.lower())
+    """The form a word is looked up by: Unicode NFC (an accent typed apart joins its
+    letter), lower-cased, every digit replaced by ``0``."""
+    return re.sub(r"\d", "0", _composed(word).lower())
+
+
+def _composed(word: str) -> str:
+    return unicodedata.normalize("NFC", word)
 
 
 def casing(word: str) -> int:
@@ -88,7 +110,7 @@ class TokenEncoder:
 
     def fit(self, sentences: Sequence[Sequence[str]]) -> TokenEncoder:
         word_counts = Counter(normalize_word(w) for s in sentences for w in s)
-        char_counts = Counter(ch for s in sentences for w in s for ch in w)
+        char_counts = Counter(ch for s in sentences for w in s for ch in _composed(w))
         size = None if self.max_words is None else max(self.max_words - 2, 0)
         self.words = ["", "[UNK]"] + [w for w, _ in word_counts.most_common(size)]
         self.chars = ["", "[UNK]"] + sorted(char_counts)
@@ -104,6 +126,7 @@ class TokenEncoder:
             self._word_index = {w: i for i, w in enumerate(self.words)}
             self._char_index = {c: i for i, c in enumerate(self.chars)}
         steps = max((len(s) for s in sentences), default=0) or 1
+        sentences = [[_composed(word) for word in sentence] for sentence in sentences]
         width = min(max((len(w) for s in sentences for w in s), default=1), MAX_WORD_CHARS)
         word_ids = np.full((len(sentences), steps), PAD_ID, dtype="int32")
         casing_ids = np.zeros((len(sentences), steps), dtype="int32")

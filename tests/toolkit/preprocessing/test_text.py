@@ -1,5 +1,7 @@
 """Text preprocessing: vocabulary state, word dropout."""
 
+import unicodedata
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,14 @@ def test_vectorizer_state_round_trips_and_marks_unknown_words():
     ids = restored.transform(["a good film !", "a weird film"])
     np.testing.assert_array_equal(ids, vectorizer.transform(["a good film !", "a weird film"]))
     assert ids.shape == (2, 4) and ids[1, 1] == OOV_ID and ids[1, 3] == 0
+
+
+def test_words_of_any_script_are_lower_cased_whole():
+    vectorizer = TextVectorizer(max_tokens=100).fit(["Très BIEN, génial!", "ОТЛИЧНЫЙ фильм"])
+    assert {"très", "bien", "génial", "отличный", "фильм", ",", "!"} <= set(vectorizer.vocabulary)
+    decomposed = unicodedata.normalize("NFD", "génial")  # the accent typed apart
+    np.testing.assert_array_equal(vectorizer.transform([decomposed]),
+                                  vectorizer.transform(["génial"]))
 
 
 def test_token_dropout_only_in_training_and_never_on_padding():

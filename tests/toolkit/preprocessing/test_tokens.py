@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,17 @@ def test_tokens_slice_the_text_exactly(text):
     for token, start, end in tokenize(text):
         assert text[start:end] == token
         assert not token.isspace()
+
+
+def test_accents_typed_apart_and_indic_vowel_signs_stay_in_their_word():
+    decomposed = unicodedata.normalize("NFD", "José met Zoë")
+    assert [token for token, _, _ in tokenize(decomposed)] == decomposed.split()
+    assert [token for token, _, _ in tokenize("हिन्दी भाषा")] == ["हिन्दी", "भाषा"]
+    encoder = TokenEncoder().fit([["José"]])
+    typed_apart, composed = (encoder.transform([[word]]) for word in (decomposed.split()[0],
+                                                                       "José"))
+    for ids in ("word_ids", "char_ids", "casing_ids"):
+        np.testing.assert_array_equal(typed_apart[ids], composed[ids])
 
 
 def test_casing_classes():
