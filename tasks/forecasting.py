@@ -9,7 +9,6 @@ from sklearn.base import RegressorMixin, clone
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.data.checks import check_finite
-from toolkit.data.pipeline import make_dataset
 from toolkit.data.series import TimeSeries, read_series
 from toolkit.evaluation.forecasting import (
     ForecastReport,
@@ -32,6 +31,7 @@ from toolkit.preprocessing.series import (
 )
 from toolkit.task import Task, register_task
 from toolkit.training.least_squares import fit_dense_least_squares
+from toolkit.training.replicas import predict_in_batches
 
 NORMALIZATIONS = (None, "last", "mean")
 SOLVERS = ("auto", "least_squares", "gradient")
@@ -411,7 +411,7 @@ class ForecastingTask(RegressorMixin, Task):
         """The output layer's inputs on ``series``' windows and the outputs that would
         give its targets (the level taken out, laid out as the layers after it read)."""
         inputs, targets = self._training_arrays(series)
-        features = probe.predict(make_dataset(inputs, None, batch_size=256), verbose=0)
+        features = predict_in_batches(probe, inputs, batch_size=256)
         level = 0.0
         if self.normalization is not None:
             features, level = features
@@ -427,8 +427,7 @@ class ForecastingTask(RegressorMixin, Task):
 
     def _predict_scaled(self, inputs: dict) -> np.ndarray:
         check_finite(inputs, "inputs")  # values far beyond the training range overflow
-        dataset = make_dataset(inputs, None, batch_size=max(self.batch_size, 256))
-        return self.model_.predict(dataset, verbose=0)
+        return predict_in_batches(self.model_, inputs, batch_size=max(self.batch_size, 256))
 
     def _unscale(self, values: np.ndarray) -> np.ndarray:
         """Scaled target values with targets on axis 2 -> the data's units."""

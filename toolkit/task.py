@@ -30,6 +30,7 @@ from toolkit.training.distribute import resolve_strategy
 from toolkit.training.fingerprint import run_fingerprint
 from toolkit.training.fine_tuning import fine_tuning_stages, transfer_weights
 from toolkit.training.precision import dtype_policy, float32_outputs
+from toolkit.training.replicas import predict_in_batches
 from toolkit.training.schedules import check_schedule
 from toolkit.training.seeding import set_seed
 
@@ -476,7 +477,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             inputs, targets = self._training_arrays(examples)
             dataset = make_dataset(
                 inputs, targets, batch_size=self.batch_size, shuffle=True, seed=self.seed,
-                lengths=self._sequence_lengths(inputs),
+                lengths=self._sequence_lengths(inputs), min_batch=self._replicas(examples),
             )
             with self._strategy().scope():
                 result = find_learning_rate(
@@ -606,6 +607,17 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
             self.strategy_ = resolve_strategy(getattr(self, "distribute", None))
         return self.strategy_
 
+    def _replicas(self, *example_sets: Examples | None) -> int:
+        """The strategy's replica count; batches with fewer examples are dropped in
+        training (a replica's empty share fails), so each set must hold that many."""
+        replicas = self._strategy().num_replicas_in_sync
+        for which, examples in zip(("training", "validation"), example_sets):
+            if examples is not None and 0 < len(examples) < replicas:
+                raise ValueError(f"The {which} data holds {len(examples)} example(s), fewer "
+                                 f"than the {replicas} replicas of distribute=, each of which "
+                                 "needs one per step.")
+        return replicas
+
     def _outputs(self, examples: Examples) -> np.ndarray:
         self._check_fitted()
         if len(examples) == 0:
@@ -613,8 +625,7 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         inputs, _ = self._encode(Examples(examples.x))
         check_finite(inputs, "inputs")
         batch_size = self._check_positive_int("batch_size", self.batch_size)
-        dataset = make_dataset(inputs, None, batch_size=batch_size, shuffle=False)
-        return self.model_.predict(dataset, verbose=0)
+        return predict_in_batches(self.model_, inputs, batch_size)
 
     def _train(
         self, train: Examples, validation: Examples | None, stages: list[loop.Stage]
@@ -622,15 +633,17 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         settings = self._training_settings()
         batch_size = settings.pop("batch_size")
         inputs, targets = self._training_arrays(train)
+        replicas = self._replicas(train, validation)
         train_ds = make_dataset(
             inputs, targets, batch_size=batch_size, shuffle=True, seed=self.seed,
-            lengths=self._sequence_lengths(inputs),
+            lengths=self._sequence_lengths(inputs), min_batch=replicas,
         )
         val_ds, val_arrays = None, None
         if validation is not None and len(validation):
             val_arrays = self._encode(validation)
             val_ds = make_dataset(*val_arrays, batch_size=batch_size,
-                                  lengths=self._sequence_lengths(val_arrays[0]))
+                                  lengths=self._sequence_lengths(val_arrays[0]),
+                                  min_batch=replicas)
         if settings["checkpoint_dir"] is not None:
             run = self._run_fingerprint(stages, [inputs, targets, val_arrays])
             settings["checkpoint_dir"] = Path(settings["checkpoint_dir"]) / f"run-{run}"

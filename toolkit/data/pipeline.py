@@ -23,6 +23,7 @@ def make_dataset(
     seed: int | None = None,
     lengths: np.ndarray | None = None,
     length_multiple: int | None = None,
+    min_batch: int = 1,
 ) -> tf.data.Dataset:
     """Batch arrays into a shuffled (optionally), cached, prefetched ``tf.data.Dataset``.
 
@@ -47,6 +48,10 @@ def make_dataset(
         compiled (XLA) train step is built once per batch shape, so on a GPU, where
         Keras compiles by default, ``None`` uses ``GPU_LENGTH_MULTIPLE`` (a few shapes
         instead of one per length, and tensor-core-friendly); on CPU it cuts exactly.
+    min_batch : int
+        Batches of fewer examples are dropped (training and validation under several
+        replicas: TensorFlow fails on a replica's empty share of a batch). Shuffled
+        data drops other examples each epoch.
 
     Returns
     -------
@@ -69,13 +74,14 @@ def make_dataset(
     if shuffle:
         buffer = int(dataset.cardinality().numpy())
         dataset = dataset.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
-    if lengths is None:
-        dataset = dataset.batch(batch_size)
+    count = len(tf.nest.flatten(elements)[0])
+    if lengths is not None and shuffle:
+        dataset = _bucket_by_length(dataset, lengths, batch_size, min_batch)
     else:
-        if shuffle:
-            dataset = _bucket_by_length(dataset, lengths, batch_size)
-        else:
-            dataset = dataset.batch(batch_size)
+        dataset = dataset.batch(batch_size)
+        if 0 < count % batch_size < min_batch:
+            dataset = dataset.take(count // batch_size)  # the short last batch
+    if lengths is not None:
         if length_multiple is None:
             length_multiple = GPU_LENGTH_MULTIPLE if tf.config.list_physical_devices("GPU") else 1
         if isinstance(length_multiple, bool) or not isinstance(length_multiple, (int, np.integer)) \
@@ -87,18 +93,23 @@ def make_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _bucket_by_length(dataset: tf.data.Dataset, lengths: np.ndarray, batch_size: int):
-    """Batch by length deciles (the boundaries adapt to the data).
+def _bucket_by_length(dataset: tf.data.Dataset, lengths: np.ndarray, batch_size: int,
+                      min_batch: int = 1):
+    """Batch by length deciles (the boundaries adapt to the data); a bucket's last batch
+    is dropped if it holds fewer than ``min_batch`` examples.
 
     The batch count is stated on the result: bucketing hides it from tf.data, and the
     learning-rate schedule is laid out over it.
     """
     boundaries = sorted({int(b) + 1 for b in np.percentile(lengths, np.arange(10, 100, 10))})
     per_bucket = np.bincount(np.digitize(lengths, boundaries), minlength=len(boundaries) + 1)
-    batches = int(sum(-(-count // batch_size) for count in per_bucket))
+    batches = int(sum(count // batch_size + (count % batch_size >= max(min_batch, 1))
+                      for count in per_bucket))
     dataset = dataset.bucket_by_sequence_length(
         lambda length, _: length, boundaries, [batch_size] * (len(boundaries) + 1)
     )
+    if min_batch > 1:
+        dataset = dataset.filter(lambda batch_lengths, _: tf.size(batch_lengths) >= min_batch)
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 

@@ -1,9 +1,14 @@
-"""A training model that fits under a multi-replica strategy whatever the batch sizes."""
+"""Training and prediction under a multi-replica strategy, whatever the batch sizes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
+import numpy as np
 import tensorflow as tf
+
+from toolkit.data.pipeline import make_dataset
 
 
 @keras.saving.register_keras_serializable(package="toolkit")
@@ -50,3 +55,30 @@ def replica_safe(model: keras.Model) -> keras.Model:
     if tf.distribute.get_strategy().num_replicas_in_sync > 1:
         return ReplicaSafeModel(model.inputs, model.outputs, name=model.name)
     return model
+
+
+def predict_in_batches(model: keras.Model, inputs: Any, batch_size: int) -> Any:
+    """``model.predict`` on ``inputs`` (an array or dict/tuple of arrays) in batches.
+
+    Under a strategy of N replicas, a last batch of fewer than N examples leaves some
+    replica an empty share, on which TensorFlow's kernels fail (convolutions: "input
+    depth must be evenly divisible"). That batch is padded with copies of the last
+    example, whose outputs are dropped, so every example still gets its prediction.
+
+    Examples
+    --------
+    >>> inputs = keras.Input((3,))
+    >>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    >>> predict_in_batches(model, np.zeros((5, 3), "float32"), batch_size=2).shape
+    (5, 1)
+    """
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    count = len(tf.nest.flatten(inputs)[0])
+    short = count % batch_size
+    padding = replicas - short if 0 < short < replicas else 0
+    if padding:
+        inputs = tf.nest.map_structure(
+            lambda array: np.concatenate([array, np.repeat(array[-1:], padding, axis=0)]),
+            inputs)
+    outputs = model.predict(make_dataset(inputs, None, batch_size=batch_size), verbose=0)
+    return tf.nest.map_structure(lambda array: array[:count], outputs) if padding else outputs

@@ -30,6 +30,19 @@ def test_bucketed_batches_are_cut_counted_and_complete():
     assert padded_share < 0.25  # similar lengths share batches
 
 
+def test_batches_smaller_than_min_batch_are_dropped_and_counted():
+    plain = make_dataset(np.arange(29), np.arange(29), batch_size=7, shuffle=True, seed=0,
+                         min_batch=2)
+    assert [len(x) for x, _ in plain] == [7, 7, 7, 7] and int(plain.cardinality()) == 4
+    kept = make_dataset(np.arange(30), np.arange(30), batch_size=7, min_batch=2)
+    assert [len(x) for x, _ in kept] == [7, 7, 7, 7, 2]
+    lengths = np.random.default_rng(0).integers(1, 20, size=101)
+    bucketed = make_dataset(np.ones((101, 20)), np.arange(101), batch_size=8, shuffle=True,
+                            seed=0, lengths=lengths, min_batch=3)
+    sizes = [len(y) for _, y in bucketed]
+    assert min(sizes) >= 3 and int(bucketed.cardinality()) == len(sizes)
+
+
 def test_unshuffled_batches_keep_order():
     lengths = np.array([3, 1, 2])
     tokens = np.array([[1, 1, 1], [2, 0, 0], [3, 3, 0]])

@@ -203,6 +203,7 @@ def test_mirrored_fits_batches_that_split_unevenly_across_replicas(tmp_path):
     # Keras reads the shapes of the first batch by summing its per-replica parts, which
     # failed (AddN shape error) for an odd batch_size, a validation set smaller than a
     # batch (15 texts here), and small length-bucketed batches, in fit and in lr_find.
+    # Batches smaller than the replica count failed in convolutions.
     body = """
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -223,9 +224,19 @@ def test_mirrored_fits_batches_that_split_unevenly_across_replicas(tmp_path):
     found = Task("sentiment", batch_size=15, seed=0, verbose=0,
                  distribute="mirrored").lr_find(texts[:150], labels[:150], steps=20)
     result["lr_find"] = [len(found.losses), found.suggestion]
+    # A batch smaller than the replica count leaves one an empty share, on which
+    # convolutions fail: dropped in training and validation, padded in predict.
+    from toolkit.data.samples import load_digits_sample
+    images, digits = load_digits_sample()
+    conv = Task("image_classification", backbone="lenet", epochs=1, batch_size=7, seed=0,
+                verbose=0, distribute="mirrored").fit(
+        images[:29], digits[:29], validation_data=(images[100:122], digits[100:122]))
+    result["empty_shares"] = [len(conv.predict(images[:1])), len(conv.predict(images[:9])),
+                              len(conv.predict_proba(images[:9]))]
     print(json.dumps(result))
     """
     result = _last_json(_run_script(body, tmp_path))
+    assert result.pop("empty_shares") == [1, 9, 9]
     steps, suggestion = result.pop("lr_find")
     assert steps == 20 and 1e-6 < suggestion < 1.0
     for score, validated_epochs, model_class in result.values():
