@@ -92,7 +92,10 @@ def load_task(directory: str | Path) -> Task:
             f"Received: format_version={found!r} in {str(state_path)!r}"
         )
     _check_document(document, state_path)
-    task_class = get_task_class(document["task"])
+    try:
+        task_class = get_task_class(document["task"])
+    except ValueError as error:
+        raise ValueError(f"{str(state_path)!r} names no known task: {error}") from None
     params = document["params"]
     accepted = set(inspect.signature(task_class.__init__).parameters) - {"self"}
     unknown = sorted(set(params) - accepted)

@@ -147,7 +147,7 @@ def test_a_vocabulary_pointing_at_a_local_file_is_refused(copy_of, tmp_path):
     (lambda d: d.pop("params"), "Missing: \\['params'\\]"),
     (lambda d: d.update(params=[1]), "'params' must be a JSON dict"),
     (lambda d: d.update(history={"loss": ["x"]}), "list of numbers"),
-    (lambda d: d.update(task="os.system"), "Unknown task"),
+    (lambda d: d.update(task="os.system"), "task.json. names no known task: Unknown task"),
     (lambda d: d["params"].update(backbone={"module": "os"}), "'backbone' must be a str"),
     (lambda d: d["params"].update(epochs=2.5), "'epochs' must be a int"),
     (lambda d: d.update(format_version=True), "Unsupported saved-task format"),
