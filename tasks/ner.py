@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import keras
@@ -292,9 +292,14 @@ class NERTask(Task):
         >>> task.predict_entities(["Alice left Rome."])  # doctest: +SKIP
         [[{'text': 'Alice', 'label': 'PER', 'start': 0, 'end': 5, 'score': 0.98}, ...]]
         """
-        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        given = type(texts).__name__
+        if not isinstance(texts, (str, bytes, Mapping)) and isinstance(texts, Iterable):
+            texts = list(texts)  # a generator is read once, here
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            kinds = sorted({type(t).__name__ for t in texts}) if isinstance(texts, list) else []
+            items = f" of {', '.join(kinds)}" if kinds else ""
             raise TypeError("predict_entities expects a list of strings (wrap a single text "
-                            f"in a list). Received: {type(texts).__name__}")
+                            f"in a list). Received: {given}{items}")
         tokenized = [tokenize(text) for text in texts]
         examples = Examples([[token for token, _, _ in tokens] for tokens in tokenized])
         spans, confidence = self._spans(examples.x, self._outputs(examples))

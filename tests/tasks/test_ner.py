@@ -75,6 +75,9 @@ def test_entity_offsets_slice_the_original_text(fitted):
         for entity in entities:
             assert text[entity["start"]:entity["end"]] == entity["text"]
             assert 0 < entity["score"] <= 1
+    assert fitted.predict_entities(text for text in texts) == results  # a generator too
+    with pytest.raises(TypeError, match="Received: tuple of int, str"):
+        fitted.predict_entities(("Alice", 3))
 
 
 def test_padding_does_not_change_tags_or_scores(fitted):

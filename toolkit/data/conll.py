@@ -1,5 +1,5 @@
-"""CoNLL column files: one token per line, columns split by whitespace, blank lines
-between sentences, ``-DOCSTART-`` lines between documents."""
+"""CoNLL column files: one token per line, columns split by tabs (when a line has them)
+or whitespace, blank lines between sentences, ``-DOCSTART-`` lines between documents."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def read_conll(
         raise ValueError(f"{str(path)!r} is not UTF-8 text, so not a CoNLL file: "
                          f"{error.reason} at byte {error.start}") from None
     for line_number, line in enumerate(lines, start=1):
-        columns = line.split()
+        text = line.strip()
+        # Tab-separated lines keep spaces inside a column ("New York"); others split on any.
+        columns = [c.strip() for c in text.split("\t")] if "\t" in text else text.split()
         if not columns or columns[0] == "-DOCSTART-":
             if tokens:
                 sentences.append(tokens)

@@ -194,6 +194,14 @@ def load_word_vectors(path: str | Path, vocabulary: list[str], dim: int) -> tupl
                     f"of {str(path)!r}"
                 )
             if word in index:
-                matrix[index[word]] = np.asarray(values, dtype="float32")
+                try:
+                    vector = np.asarray(values, dtype="float32")
+                except ValueError:
+                    vector = np.full(dim, np.nan, dtype="float32")
+                if not np.isfinite(vector).all():
+                    raise ValueError(f"Embeddings file rows must hold {dim} finite numbers after "
+                                     f"the word. Received: {line.strip()[:80]!r} on line "
+                                     f"{line_number} of {str(path)!r}")
+                matrix[index[word]] = vector
                 found += 1
     return matrix, found

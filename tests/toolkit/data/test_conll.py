@@ -26,6 +26,12 @@ def test_a_byte_order_mark_is_not_read_as_a_token(tmp_path):
     assert read_conll(marked) == read_conll(FIXTURE)
 
 
+def test_tab_separated_columns_keep_spaces_inside_a_token(tmp_path):
+    path = tmp_path / "tabs.tsv"
+    path.write_text("New York\tB-LOC \nis\tO\n\nEU NNP B-ORG\n")
+    assert read_conll(path) == ([["New York", "is"], ["EU"]], [["B-LOC", "O"], ["B-ORG"]])
+
+
 def test_errors_name_the_file_and_line(tmp_path):
     with pytest.raises(ValueError, match="not found"):
         read_conll(tmp_path / "missing.txt")

@@ -5,7 +5,7 @@ import unicodedata
 import numpy as np
 import pytest
 
-from toolkit.preprocessing.text import OOV_ID, TextVectorizer, TokenDropout
+from toolkit.preprocessing.text import OOV_ID, TextVectorizer, TokenDropout, load_word_vectors
 
 
 def test_vectorizer_state_round_trips_and_marks_unknown_words():
@@ -22,6 +22,17 @@ def test_words_of_any_script_are_lower_cased_whole():
     decomposed = unicodedata.normalize("NFD", "génial")  # the accent typed apart
     np.testing.assert_array_equal(vectorizer.transform([decomposed]),
                                   vectorizer.transform(["génial"]))
+
+
+def test_word_vectors_that_are_not_numbers_name_their_line(tmp_path):
+    path = tmp_path / "vectors.txt"
+    for bad in ("good x 0.1", "good nan 0.1"):
+        path.write_text(f"film 0.1 0.2\n{bad}\n")
+        with pytest.raises(ValueError, match=r"2 finite numbers.*line 2 of"):
+            load_word_vectors(path, ["", "[UNK]", "film", "good"], dim=2)
+    path.write_text("film 0.1 0.2\nother x y\n")  # a word not in the vocabulary: skipped
+    matrix, found = load_word_vectors(path, ["", "[UNK]", "film"], dim=2)
+    assert found == 1 and np.allclose(matrix[2], [0.1, 0.2])
 
 
 def test_token_dropout_only_in_training_and_never_on_padding():
