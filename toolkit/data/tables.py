@@ -37,7 +37,30 @@ def read_table(path: str | Path) -> pd.DataFrame:
                          f"{str(error).splitlines()[0]}") from None
     if frame.empty:
         raise ValueError(f"The table has no rows. Received: path={str(path)!r}")
+    _check_header(frame, path, separator)
     return frame
+
+
+#: A header cell of this many words is a sentence, not a column name.
+HEADER_MAX_WORDS = 6
+
+
+def _check_header(frame: pd.DataFrame, path: Path, separator: str) -> None:
+    """Refuse a first row that is data, which pandas would take as the header and drop:
+    a cell that is also a value of its column (a label), or a sentence."""
+    for name in frame.columns:
+        column = frame[name]
+        repeated = (column.dtype == object or pd.api.types.is_string_dtype(column)) and bool(
+            (column == name).any())
+        if repeated or len(str(name).split()) >= HEADER_MAX_WORDS:
+            reason = ("is also a value of its column" if repeated
+                      else f"has {len(str(name).split())} words")
+            header = separator.join(["text", "label"])
+            raise ValueError(
+                f"The first row of {str(path)!r} looks like data, not a header (its cell "
+                f"{str(name)[:40]!r} {reason}). Table files need a header row naming the "
+                f"columns, e.g. {header!r}; or read it with pandas.read_csv(path, "
+                "header=None, names=[...]) and pass the DataFrame.")
 
 
 def split_columns(

@@ -108,6 +108,17 @@ def test_csv_and_tsv_files(tmp_path):
             _read(str(missing))
 
 
+def test_a_file_without_a_header_row_is_refused_not_short_of_its_first_row(tmp_path):
+    rows = "\n".join(f"{text}\t{'pos' if label else 'neg'}" for text, label in
+                     zip(TEXTS, LABELS))
+    (tmp_path / "short.tsv").write_text(rows + "\n")  # 'pos' heads the column 'pos' is in
+    sentence = "the first review of this file is a sentence\tpos\nbad\tneg\n"
+    (tmp_path / "long.tsv").write_text(sentence)
+    for name, reason in (("short", "is also a value of its column"), ("long", "has 9 words")):
+        with pytest.raises(ValueError, match=f"looks like data, not a header.*{reason}"):
+            _read(str(tmp_path / f"{name}.tsv"))
+
+
 def test_quoted_csv_fields_keep_their_commas_and_quotes(tmp_path):
     texts = ["loved it, truly", 'he said "wow"', "plain", "a, b, and c"]
     pd.DataFrame({"text": texts, "label": [1, 1, 0, 0]}).to_csv(tmp_path / "q.csv", index=False)
