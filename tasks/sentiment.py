@@ -46,6 +46,7 @@ class SentimentTask(ClassificationTask):
         Vocabulary size.
     max_length : int or None
         Tokens kept per text; ``None`` uses the longest training text (at most 256).
+        Longer texts are cut, with a ``UserWarning`` saying how many.
     embeddings : path or None
         GloVe-format word vectors (``word v1 ... vd`` per line) to start from; their
         width must equal ``embedding_dim``.

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Set as AbstractSet
 from pathlib import Path
 import unicodedata
+import warnings
 
 import keras
 import numpy as np
@@ -88,10 +89,18 @@ class TextVectorizer:
         return self
 
     def transform(self, texts: np.ndarray) -> np.ndarray:
-        """Token ids ``(n, max_length)``, right-padded with 0."""
+        """Token ids ``(n, max_length)``, right-padded with 0; a ``UserWarning`` says how
+        many texts were longer and cut."""
         if self._lookup is None:
             self._lookup = self._layer(vocabulary=self.vocabulary)
-        return self._lookup(tf.constant(_composed(texts))).numpy().astype("int32")
+        composed = tf.constant(_composed(texts))
+        lengths = tf.strings.split(_standardize(composed)).row_lengths().numpy()
+        cut = int(np.count_nonzero(lengths > self.max_length))
+        if cut:
+            warnings.warn(f"{cut} of {len(lengths)} texts are longer than max_length="
+                          f"{self.max_length} tokens (up to {int(lengths.max())}); their ends "
+                          "are cut. Set max_length= to keep more.", UserWarning, stacklevel=2)
+        return self._lookup(composed).numpy().astype("int32")
 
     def _layer(self, vocabulary):
         return keras.layers.TextVectorization(

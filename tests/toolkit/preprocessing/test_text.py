@@ -35,6 +35,14 @@ def test_word_vectors_that_are_not_numbers_name_their_line(tmp_path):
     assert found == 1 and np.allclose(matrix[2], [0.1, 0.2])
 
 
+def test_texts_longer_than_max_length_are_cut_with_a_warning():
+    vectorizer = TextVectorizer(max_tokens=100).fit(["good", "bad", "great film"])
+    assert vectorizer.max_length == 2
+    with pytest.warns(UserWarning, match="1 of 2 texts are longer than max_length=2 tokens"):
+        ids = vectorizer.transform(["film film film good", "bad"])
+    assert ids.shape == (2, 2)
+
+
 def test_token_dropout_only_in_training_and_never_on_padding():
     layer = TokenDropout(0.5, seed=0)
     ids = np.array([[5, 6, 7, 8, 9, 10, 0, 0]] * 64, dtype="int32")
