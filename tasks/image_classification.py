@@ -72,7 +72,7 @@ class ImageClassificationTask(ClassificationTask):
         Label column of a table file (CSV/TSV) or DataFrame of image paths (default
         ``"label"``, else the last column), or label key of a ``tf.data``/tfds
         dictionary dataset. The paths are read from the column named ``path``,
-        ``file``, ``filename`` or ``image`` (else the first other column); in a table
+        ``file``, ``filename`` or ``image`` (else the first other column of text); in a table
         file, relative paths are relative to the table's folder.
     data_dir : path, optional
         tensorflow-datasets folder for ``"tfds:NAME"`` inputs.

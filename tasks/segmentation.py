@@ -93,7 +93,7 @@ class SegmentationTask(Task):
         For a table (CSV/TSV file or DataFrame) of image/mask path pairs: the column of
         mask paths (default ``"mask"``, else ``"label"``, else the last column); the
         image column is ``"image"``/``"path"``/``"file"``/``"filename"`` or else the
-        first other one. A table file's relative paths are taken from its folder.
+        first other one of text. A table file's relative paths are taken from its folder.
     image_size : int, (height, width) or None
         Size the network sees; ``None`` keeps the training arrays' common size, or
         the backbone's default (160 for ``unet``, 227 for ``squeezenet``, 224 for the

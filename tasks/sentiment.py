@@ -66,8 +66,8 @@ class SentimentTask(ClassificationTask):
     seed : int or None
         Makes two fits give identical predictions.
     text_column, label_column : str, optional
-        Columns of a DataFrame or CSV/TSV file (defaults: ``text``/``sentence`` and
-        ``label``).
+        Columns of a DataFrame or CSV/TSV file (defaults: ``text``/``sentence``, else
+        the first other column of text, and ``label``, else the last column).
     data_dir : path, optional
         tensorflow-datasets folder for ``"tfds:NAME"`` inputs.
 

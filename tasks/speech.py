@@ -99,7 +99,7 @@ class SpeechTask(ClassificationTask):
         For a table file (CSV/TSV) or DataFrame listing clips: the column of labels
         (transcripts in transcribe mode); default ``"label"``, else the last column. The
         paths are read from the column named ``path``, ``file``, ``filename`` or
-        ``audio`` (else the first other column); in a table file, relative paths are
+        ``audio`` (else the first other column of text); in a table file, relative paths are
         relative to the table's folder, as dataset manifests are written.
     epochs, batch_size, learning_rate, schedule, weight_decay, validation_split, early_stopping :
         Training settings, as for every task.

@@ -78,7 +78,7 @@ def split_columns(
     ``label_column=None`` means the first of ``default_label_names`` present, else
     (when labels are required) the last column;
     ``input_column=None`` means the first of ``default_input_names`` present, else the
-    first column that is not the label column. ``input_name`` is what errors call
+    first column of text that is not the label column, else the first other column. ``input_name`` is what errors call
     ``input_column`` (the caller's parameter, such as ``"text_column"``).
     """
     columns = [str(c) for c in frame.columns]
@@ -100,7 +100,10 @@ def split_columns(
                 "No input column left: the only column is the label column. Expected a "
                 f"table with an input column and a label column. Received: columns={columns}"
             )
-        input_column = present[0] if present else others[0]
+        # Texts and paths are strings: an integer id column before them is not the input.
+        textual = [c for c in others if frame[c].dtype == object
+                   or pd.api.types.is_string_dtype(frame[c].dtype)]
+        input_column = present[0] if present else (textual or others)[0]
     for name, value in ((input_name, input_column), ("label_column", label_column)):
         if value is not None and value not in columns:
             raise ValueError(

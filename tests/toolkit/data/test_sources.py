@@ -39,6 +39,9 @@ def test_dataframe_columns_by_name():
     for columns in ({}, {"input_column": "0", "label_column": "1"}):
         x, y = _read(numbered, **columns)
         assert list(x) == TEXTS and list(y) == LABELS
+    # With no input column named, the first column of text is the input, not an id.
+    x, y = _read(pd.DataFrame({"id": [7, 8, 9, 10], "review": TEXTS, "stars": LABELS}))
+    assert list(x) == TEXTS and list(y) == LABELS
     # A table to predict on need not hold the label column a task was fitted with.
     x, y = read_inputs(frame[["review"]], None, require_labels=False, input_column="review",
                        label_column="stars")
