@@ -244,6 +244,9 @@ def _target_names(frame, target, covariates) -> list[str]:
         raise ValueError("No target column. Expected target= to name numeric columns. "
                          f"Received: target={target!r}, columns={list(frame.columns)}")
     missing = [name for name in names if name not in frame.columns]
+    if missing and _array_columns(frame) and _array_columns(pd.DataFrame(columns=names)):
+        raise ValueError(f"An array's columns are matched by position: the task was fitted on "
+                         f"{len(names)} column(s) and this array has {frame.shape[1]}.")
     if missing:
         hint = (" (an array's columns are named 'y' or 'y0', 'y1', ...: pass a DataFrame "
                 "with the fitted column names)" if _array_columns(frame)

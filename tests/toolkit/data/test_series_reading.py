@@ -94,5 +94,7 @@ def test_empty_series_is_refused_as_empty(empty):
 def test_array_given_where_named_columns_were_fitted_gets_a_hint():
     with pytest.raises(ValueError, match=r"an array's columns are named 'y'.*target='load'"):
         read_series(np.arange(10.0), **{**READ, "target": "load"})
+    with pytest.raises(ValueError, match="fitted on 1 column.* this array has 2"):
+        read_series(np.ones((10, 2)), **{**READ, "target": ["y"]})
     with pytest.raises(ValueError, match=r"among \['y', 'x'\]\. Received"):  # a real column named y: no hint
         read_series(pd.DataFrame({"y": np.arange(3.0), "x": 1.0}), **{**READ, "target": "load"})
