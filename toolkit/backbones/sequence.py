@@ -113,7 +113,10 @@ def build_text_cnn(input_shape=(None,), vocabulary_size=20000, embedding_dim=128
                    dropout=0.25, return_sequences=False, token_features=0):
     """Parallel 1-D convolutions of widths 3, 4 and 5 with ``units`` filters each.
 
-    Convolutions ignore masks; padding is zero vectors (id 0), as in Kim (2014).
+    Convolutions ignore masks: padding (id 0) is embedded by a learned row like any
+    token. Texts padded to a fixed width (sentiment) always see the same padding; per
+    token (``return_sequences``), the scores near a sentence's end move slightly with
+    the padding a batch's longest sentence adds.
     """
     inputs, x = _embed(input_shape, vocabulary_size, embedding_dim, dropout, token_features,
                        mask=False)
