@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin, clone
+import tensorflow as tf
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.data.checks import check_finite
@@ -154,7 +155,7 @@ class ForecastingTask(RegressorMixin, Task):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
-        distribute=None,
+        distribute: str | tf.distribute.Strategy | None = None,
         precision: str = "float32",
         jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from toolkit.backbones.characters import CharacterCNN
 from toolkit.backbones.registry import get_backbone_spec
@@ -123,7 +124,7 @@ class NERTask(Task):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
-        distribute=None,
+        distribute: str | tf.distribute.Strategy | None = None,
         precision: str = "float32",
         jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,

@@ -152,7 +152,7 @@ class SegmentationTask(Task):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
-        distribute=None,
+        distribute: str | tf.distribute.Strategy | None = None,
         precision: str = "float32",
         jit_compile: bool | str = False,
         steps_per_execution: int = 1,

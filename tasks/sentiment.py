@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
@@ -109,7 +110,7 @@ class SentimentTask(ClassificationTask):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
-        distribute=None,
+        distribute: str | tf.distribute.Strategy | None = None,
         precision: str = "float32",
         jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,

@@ -15,6 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
@@ -155,7 +156,7 @@ class SpeechTask(ClassificationTask):
         callbacks: list | None = None,
         verbose: int = 1,
         seed: int | None = None,
-        distribute=None,
+        distribute: str | tf.distribute.Strategy | None = None,
         precision: str = "float32",
         jit_compile: bool | str = "auto",
         steps_per_execution: int = 1,

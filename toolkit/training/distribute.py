@@ -17,7 +17,7 @@ DISTRIBUTE_OPTIONS = (None, "mirrored", "multi_worker")
 _multi_worker: tf.distribute.Strategy | None = None
 
 
-def resolve_strategy(distribute) -> tf.distribute.Strategy:
+def resolve_strategy(distribute: str | tf.distribute.Strategy | None) -> tf.distribute.Strategy:
     """The strategy for ``distribute``.
 
     Parameters
