@@ -213,10 +213,7 @@ class ForecastingTask(RegressorMixin, Task):
                     or not np.all((levels > 0) & (levels < 1)) or np.any(np.diff(levels) <= 0)):
                 raise ValueError("quantiles must be increasing levels in (0, 1), e.g. "
                                  f"[0.1, 0.5, 0.9]. Received: quantiles={self.quantiles!r}")
-            if not np.any(np.isclose(levels, 0.5)):
-                raise ValueError("quantiles must include 0.5: the median is the point forecast "
-                                 "that predict's point column and the metrics use. Received: "
-                                 f"quantiles={self.quantiles!r}")
+
         if self.season is not None:
             season = self._check_positive_int("season", self.season)
             if season > self.lookback:
@@ -285,6 +282,11 @@ class ForecastingTask(RegressorMixin, Task):
         return super().fit(X, y, validation_data=validation_data)
 
     def _fit_preprocessing(self, series: TimeSeries) -> None:
+        # In fit, not _check_params: tasks saved before this rule still load and predict.
+        if self.quantiles is not None and self._median_index() is None:
+            raise ValueError("quantiles must include 0.5: the median is the point forecast "
+                             "the metrics score. Received: "
+                             f"quantiles={self.quantiles!r}")
         self._check_enough(series, self.lookback + self.horizon, "training")
         self.targets_ = list(series.names)
         self.freq_ = series.freq
@@ -423,8 +425,10 @@ class ForecastingTask(RegressorMixin, Task):
 
     # ------------------------------------------------------------- forecasting
 
-    def _median_index(self) -> int:
-        return int(np.argmin(np.abs(np.asarray(self.quantiles, dtype="float64") - 0.5)))
+    def _median_index(self) -> int | None:
+        """The position of the 0.5 level in ``quantiles``, or ``None`` without one."""
+        found = np.flatnonzero(np.isclose(np.asarray(self.quantiles, dtype="float64"), 0.5))
+        return int(found[0]) if len(found) else None
 
     def _predict_scaled(self, inputs: dict) -> np.ndarray:
         check_finite(inputs, "inputs")  # values far beyond the training range overflow
@@ -455,7 +459,12 @@ class ForecastingTask(RegressorMixin, Task):
         point = outputs
         if self.quantiles is not None:
             quantile_forecast = self._unscale(outputs.astype("float64"))
-            point = outputs[..., self._median_index()]
+            median = self._median_index()
+            if median is None:  # a task saved before quantiles had to include 0.5
+                raise ValueError("This task forecasts no 0.5 quantile, so it has no point "
+                                 "forecast to score; predict gives its quantiles. Refit with "
+                                 f"0.5 among quantiles={self.quantiles!r}.")
+            point = outputs[..., median]
         return {
             "actual": np.array(actual),
             "forecast": self._unscale(point.astype("float64")),

@@ -611,6 +611,11 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
         """The strategy's replica count; batches with fewer examples are dropped in
         training (a replica's empty share fails), so each set must hold that many."""
         replicas = self._strategy().num_replicas_in_sync
+        batch_size = self._check_positive_int("batch_size", self.batch_size)
+        if batch_size < replicas:
+            raise ValueError(f"batch_size is the global batch, split over the {replicas} "
+                             f"replicas of distribute=, so it must be at least {replicas}. "
+                             f"Received: batch_size={batch_size}")
         for which, examples in zip(("training", "validation"), example_sets):
             if examples is not None and 0 < len(examples) < replicas:
                 raise ValueError(f"The {which} data holds {len(examples)} example(s), fewer "

@@ -49,9 +49,11 @@ def make_dataset(
         Keras compiles by default, ``None`` uses ``GPU_LENGTH_MULTIPLE`` (a few shapes
         instead of one per length, and tensor-core-friendly); on CPU it cuts exactly.
     min_batch : int
-        Batches of fewer examples are dropped (training and validation under several
-        replicas: TensorFlow fails on a replica's empty share of a batch). Shuffled
-        data drops other examples each epoch.
+        A last batch of fewer examples is dropped (training and validation under
+        several replicas: TensorFlow fails on a replica's empty share of a batch), so
+        at most ``min_batch - 1`` examples, other ones each epoch when shuffled. Above
+        1, shuffled ``lengths`` are batched in order of the shuffle, not by bucket
+        (each bucket's short last batch would drop up to that many too).
 
     Returns
     -------
@@ -75,9 +77,9 @@ def make_dataset(
         buffer = int(dataset.cardinality().numpy())
         dataset = dataset.shuffle(max(buffer, 1), seed=seed, reshuffle_each_iteration=True)
     count = len(tf.nest.flatten(elements)[0])
-    if lengths is not None and shuffle:
-        dataset = _bucket_by_length(dataset, lengths, batch_size, min_batch)
-    else:
+    if lengths is not None and shuffle and min_batch <= 1:
+        dataset = _bucket_by_length(dataset, lengths, batch_size)
+    else:  # several replicas: buckets' short last batches would drop up to 10 per replica
         dataset = dataset.batch(batch_size)
         if 0 < count % batch_size < min_batch:
             dataset = dataset.take(count // batch_size)  # the short last batch
@@ -93,23 +95,18 @@ def make_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _bucket_by_length(dataset: tf.data.Dataset, lengths: np.ndarray, batch_size: int,
-                      min_batch: int = 1):
-    """Batch by length deciles (the boundaries adapt to the data); a bucket's last batch
-    is dropped if it holds fewer than ``min_batch`` examples.
+def _bucket_by_length(dataset: tf.data.Dataset, lengths: np.ndarray, batch_size: int):
+    """Batch by length deciles (the boundaries adapt to the data).
 
     The batch count is stated on the result: bucketing hides it from tf.data, and the
     learning-rate schedule is laid out over it.
     """
     boundaries = sorted({int(b) + 1 for b in np.percentile(lengths, np.arange(10, 100, 10))})
     per_bucket = np.bincount(np.digitize(lengths, boundaries), minlength=len(boundaries) + 1)
-    batches = int(sum(count // batch_size + (count % batch_size >= max(min_batch, 1))
-                      for count in per_bucket))
+    batches = int(sum(-(-count // batch_size) for count in per_bucket))
     dataset = dataset.bucket_by_sequence_length(
         lambda length, _: length, boundaries, [batch_size] * (len(boundaries) + 1)
     )
-    if min_batch > 1:
-        dataset = dataset.filter(lambda batch_lengths, _: tf.size(batch_lengths) >= min_batch)
     return dataset.apply(tf.data.experimental.assert_cardinality(batches))
 
 

@@ -37,7 +37,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                          f"{str(error).splitlines()[0]}") from None
     if frame.empty:
         raise ValueError(f"The table has no rows. Received: path={str(path)!r}")
-    _check_header(frame, path, separator)
+    _check_header(frame, path)
     return frame
 
 
@@ -45,22 +45,31 @@ def read_table(path: str | Path) -> pd.DataFrame:
 HEADER_MAX_WORDS = 6
 
 
-def _check_header(frame: pd.DataFrame, path: Path, separator: str) -> None:
+def _check_header(frame: pd.DataFrame, path: Path) -> None:
     """Refuse a first row that is data, which pandas would take as the header and drop:
-    a cell that is also a value of its column (a label), or a sentence."""
-    for name in frame.columns:
-        column = frame[name]
-        repeated = (column.dtype == object or pd.api.types.is_string_dtype(column)) and bool(
-            (column == name).any())
-        if repeated or len(str(name).split()) >= HEADER_MAX_WORDS:
-            reason = ("is also a value of its column" if repeated
-                      else f"has {len(str(name).split())} words")
-            header = separator.join(["text", "label"])
-            raise ValueError(
-                f"The first row of {str(path)!r} looks like data, not a header (its cell "
-                f"{str(name)[:40]!r} {reason}). Table files need a header row naming the "
-                f"columns, e.g. {header!r}; or read it with pandas.read_csv(path, "
-                "header=None, names=[...]) and pass the DataFrame.")
+    one cell a sentence (a text) while another is also a value of its column (a label),
+    as in a headerless ``text<TAB>label`` file. Either alone is a legitimate header (a
+    descriptive column name; a column named after one of its values)."""
+    names = [str(name) for name in frame.columns]
+    sentence = next((n for n in names if len(n.split()) >= HEADER_MAX_WORDS), None)
+    repeated = next((str(name) for name in frame.columns if str(name) != sentence
+                     and _holds_value(frame[name], name)), None)
+    if sentence is not None and repeated is not None:
+        raise ValueError(
+            f"The first row of {str(path)!r} looks like data, not a header: {sentence[:40]!r} "
+            f"is a sentence and {repeated[:40]!r} is also a value of its column. Table files "
+            "need a header row naming the columns; or read this one with "
+            "pandas.read_csv(path, sep=..., header=None, names=[...]) and pass the DataFrame.")
+
+
+def _holds_value(column: pd.Series, name) -> bool:
+    """Whether ``column`` holds its own header ``name``, compared as the type pandas read
+    the values as (a header is text; 1 and "1" differ, as in ``to_csv`` of int labels)."""
+    if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        return bool((column == str(name)).any())
+    if pd.api.types.is_integer_dtype(column.dtype) and str(name).lstrip("-").isdigit():
+        return bool((column == int(name)).any())
+    return False
 
 
 def split_columns(

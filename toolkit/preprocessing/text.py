@@ -60,6 +60,10 @@ class TextVectorizer:
         Sequences are cut/padded to this many tokens; ``None`` picks the longest
         training text, at most ``MAX_AUTO_LENGTH`` (test texts are often longer than
         most training texts: SST-2 trains on phrases and tests on sentences).
+    standardize : "unicode" or "ascii"
+        ``"unicode"`` composes texts to NFC and keeps the letters of any script whole;
+        ``"ascii"`` is the ASCII-only rule of vectorizers saved before it (their state
+        has no ``standardize``), so their vocabularies still match the tokens.
 
     Examples
     --------
@@ -68,22 +72,27 @@ class TextVectorizer:
     (1, 3)
     """
 
-    def __init__(self, max_tokens: int = 20000, max_length: int | None = None):
+    def __init__(self, max_tokens: int = 20000, max_length: int | None = None,
+                 standardize: str = "unicode"):
+        if not isinstance(standardize, str) or standardize not in _STANDARDIZERS:
+            raise ValueError(f"standardize must be one of {list(_STANDARDIZERS)}. Received: "
+                             f"standardize={standardize!r}")
         self.max_tokens = max_tokens
         self.max_length = max_length
+        self.standardize = standardize
         self.vocabulary: list[str] = []
         self._lookup = None  # built from the vocabulary once, on first transform
 
     def fit(self, texts: np.ndarray) -> TextVectorizer:
         self._lookup = None
         layer = self._layer(vocabulary=None)
-        layer.adapt(tf.constant(_composed(texts)))
+        layer.adapt(self._texts(texts))
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
         if len(self.vocabulary) <= OOV_ID + 1:
             raise ValueError("The training texts hold no words (all empty or blank). "
                              f"Received: {len(texts)} texts")
         if self.max_length is None:
-            tokens = tf.strings.split(_standardize(tf.constant(_composed(texts))))
+            tokens = tf.strings.split(self._standardizer()(self._texts(texts)))
             longest = int(tf.reduce_max(tokens.row_lengths()))
             self.max_length = max(1, min(longest, MAX_AUTO_LENGTH))
         return self
@@ -93,8 +102,8 @@ class TextVectorizer:
         many texts were longer and cut."""
         if self._lookup is None:
             self._lookup = self._layer(vocabulary=self.vocabulary)
-        composed = tf.constant(_composed(texts))
-        lengths = tf.strings.split(_standardize(composed)).row_lengths().numpy()
+        composed = self._texts(texts)
+        lengths = tf.strings.split(self._standardizer()(composed)).row_lengths().numpy()
         cut = int(np.count_nonzero(lengths > self.max_length))
         if cut:
             warnings.warn(f"{cut} of {len(lengths)} texts are longer than max_length="
@@ -102,21 +111,29 @@ class TextVectorizer:
                           "are cut. Set max_length= to keep more.", UserWarning, stacklevel=2)
         return self._lookup(composed).numpy().astype("int32")
 
+    def _texts(self, texts) -> tf.Tensor:
+        return tf.constant(_composed(texts) if self.standardize == "unicode" else list(texts))
+
+    def _standardizer(self):
+        return _STANDARDIZERS[self.standardize]
+
     def _layer(self, vocabulary):
         return keras.layers.TextVectorization(
             max_tokens=self.max_tokens,
-            standardize=_standardize,
+            standardize=self._standardizer(),
             output_sequence_length=self.max_length,
             vocabulary=vocabulary,
         )
 
     def get_state(self) -> dict:
         return {"max_tokens": self.max_tokens, "max_length": self.max_length,
-                "vocabulary": self.vocabulary}
+                "standardize": self.standardize, "vocabulary": self.vocabulary}
 
     @classmethod
     def from_state(cls, state: dict) -> TextVectorizer:
-        vectorizer = cls(state["max_tokens"], state["max_length"])
+        # States saved before "standardize" existed were tokenized by the ASCII rule.
+        vectorizer = cls(state["max_tokens"], state["max_length"],
+                         state.get("standardize", "ascii"))
         vectorizer.vocabulary = check_string_list(state["vocabulary"], "vocabulary")
         return vectorizer
 
@@ -166,9 +183,18 @@ def _standardize(texts):
     return tf.strings.regex_replace(texts, r"([^\p{L}\p{N}\p{M}_\s])", r" \1 ")
 
 
+def _standardize_ascii(texts):
+    """The rule before :func:`_standardize`: ASCII-only lower-casing and word characters,
+    kept for vectorizers saved with it."""
+    return tf.strings.regex_replace(tf.strings.lower(texts), r"([^\w\s])", r" \1 ")
+
+
 def _composed(texts) -> list[str]:
     """``texts`` in Unicode NFC, so "é" typed as e + accent is the word "é" too."""
     return [unicodedata.normalize("NFC", text) for text in texts]
+
+
+_STANDARDIZERS = {"unicode": _standardize, "ascii": _standardize_ascii}
 
 
 def load_word_vectors(path: str | Path, vocabulary: list[str], dim: int) -> tuple[np.ndarray, int]:

@@ -73,6 +73,7 @@ def predict_in_batches(model: keras.Model, inputs: Any, batch_size: int) -> Any:
     (5, 1)
     """
     replicas = model.distribute_strategy.num_replicas_in_sync
+    batch_size = max(batch_size, replicas)  # every batch gives each replica an example
     count = len(tf.nest.flatten(inputs)[0])
     short = count % batch_size
     padding = replicas - short if 0 < short < replicas else 0

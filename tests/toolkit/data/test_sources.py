@@ -112,14 +112,19 @@ def test_csv_and_tsv_files(tmp_path):
 
 
 def test_a_file_without_a_header_row_is_refused_not_short_of_its_first_row(tmp_path):
-    rows = "\n".join(f"{text}\t{'pos' if label else 'neg'}" for text, label in
-                     zip(TEXTS, LABELS))
-    (tmp_path / "short.tsv").write_text(rows + "\n")  # 'pos' heads the column 'pos' is in
-    sentence = "the first review of this file is a sentence\tpos\nbad\tneg\n"
-    (tmp_path / "long.tsv").write_text(sentence)
-    for name, reason in (("short", "is also a value of its column"), ("long", "has 9 words")):
-        with pytest.raises(ValueError, match=f"looks like data, not a header.*{reason}"):
+    review = "the first review of this file is a sentence"
+    for name, labels in (("words", ("pos", "neg", "pos")), ("numbers", (1, 0, 1))):
+        rows = [f"{review}\t{labels[0]}", f"bad\t{labels[1]}", f"fine\t{labels[2]}"]
+        (tmp_path / f"{name}.tsv").write_text("\n".join(rows) + "\n")
+        with pytest.raises(ValueError, match="looks like data, not a header.*is a sentence"):
             _read(str(tmp_path / f"{name}.tsv"))
+    # Either sign alone is a header: a descriptive name; a column named after a value.
+    (tmp_path / "described.csv").write_text("Month,Sales of shampoo over a three year period\n"
+                                            "1-01,266.0\n1-02,145.9\n")
+    (tmp_path / "holiday.csv").write_text("text,holiday\nparade,holiday\noffice,workday\n")
+    (tmp_path / "numbered.csv").write_text("0,1\ngood,1\nbad,0\n")  # to_csv of int labels
+    for name in ("described", "holiday", "numbered"):
+        assert len(_read(str(tmp_path / f"{name}.csv"))[0]) == 2
 
 
 def test_quoted_csv_fields_keep_their_commas_and_quotes(tmp_path):

@@ -35,6 +35,17 @@ def test_word_vectors_that_are_not_numbers_name_their_line(tmp_path):
     assert found == 1 and np.allclose(matrix[2], [0.1, 0.2])
 
 
+def test_vectorizers_saved_before_unicode_words_keep_their_ascii_rule():
+    old_state = {"max_tokens": 100, "max_length": 4,
+                 "vocabulary": ["", "[UNK]", "caf", "é", "good"]}  # as the ASCII rule split it
+    vectorizer = TextVectorizer.from_state(old_state)
+    assert vectorizer.standardize == "ascii"
+    assert vectorizer.transform(["Café good"]).tolist() == [[2, 3, 4, 0]]
+    assert TextVectorizer.from_state(vectorizer.get_state()).standardize == "ascii"
+    with pytest.raises(ValueError, match="standardize must be one of"):
+        TextVectorizer.from_state({**old_state, "standardize": ["unicode"]})
+
+
 def test_texts_longer_than_max_length_are_cut_with_a_warning():
     vectorizer = TextVectorizer(max_tokens=100).fit(["good", "bad", "great film"])
     assert vectorizer.max_length == 2

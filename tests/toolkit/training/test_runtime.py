@@ -233,10 +233,15 @@ def test_mirrored_fits_batches_that_split_unevenly_across_replicas(tmp_path):
         images[:29], digits[:29], validation_data=(images[100:122], digits[100:122]))
     result["empty_shares"] = [len(conv.predict(images[:1])), len(conv.predict(images[:9])),
                               len(conv.predict_proba(images[:9]))]
+    try:
+        conv.set_params(batch_size=1).fit(images[:29], digits[:29])
+    except ValueError as error:
+        result["batch_of_one"] = str(error)
     print(json.dumps(result))
     """
     result = _last_json(_run_script(body, tmp_path))
     assert result.pop("empty_shares") == [1, 9, 9]
+    assert "must be at least 2. Received: batch_size=1" in result.pop("batch_of_one")
     steps, suggestion = result.pop("lr_find")
     assert steps == 20 and 1e-6 < suggestion < 1.0
     for score, validated_epochs, model_class in result.values():
