@@ -60,9 +60,10 @@ class ForecastingTask(RegressorMixin, Task):
         covariate (all of a NumPy array's columns).
     time_column : str or None
         Column of timestamps; by default a ``DatetimeIndex``, else a column named
-        ``date``/``datetime``/``timestamp``/``time``/``ds`` (any case), else an unnamed
-        first column of dates (``to_csv``'s index), the only ``datetime64`` column, or
-        the only text column if it holds dates, else row positions.
+        ``date``/``datetime``/``timestamp``/``time``/``ds`` (another case if not
+        numbers), else an unnamed first column of dates (``to_csv``'s index), the only
+        ``datetime64`` column, or the only text column if it holds distinct, increasing
+        dates, else row positions.
     past_covariates : str or list of str, optional
         Columns known only up to the forecast origin (seen in the input window).
     future_covariates : str or list of str, optional

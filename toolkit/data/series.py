@@ -152,7 +152,7 @@ def _as_frame(X) -> pd.DataFrame:
         frame = read_table(X)
         first = frame.columns[0]
         if first == UNNAMED_INDEX and pd.api.types.is_integer_dtype(frame[first]):
-            frame = frame.set_index(first).rename_axis(None)  # row numbers, not a series
+            frame = frame.drop(columns=[first])  # row numbers written by to_csv, not a series
         return frame
     if isinstance(X, pd.Series):
         return X.to_frame(name=X.name if X.name is not None else "y")
@@ -186,7 +186,7 @@ def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFram
             raise ValueError(
                 f"Column {time_column!r} holds numbers, not dates: convert them first, e.g. "
                 f"frame[{time_column!r}] = pd.to_datetime(frame[{time_column!r}], unit='s') "
-                "for Unix seconds.")
+                "for Unix seconds, or (..., format='%Y%m%d') for 20240131.")
         try:
             times = pd.to_datetime(frame[time_column])
         except (ValueError, TypeError) as error:
@@ -208,17 +208,21 @@ def _set_time_index(frame: pd.DataFrame, time_column: str | None) -> pd.DataFram
 
 def _find_time_column(frame: pd.DataFrame) -> str | None:
     """The column holding the timestamps when none is named: one named as in
-    ``TIME_COLUMN_NAMES`` (any case), else an unnamed first column of dates (the index
-    ``to_csv`` writes), else the only column of ``datetime64`` type, else the only
-    non-numeric column if all of it reads as dates (``Month`` of ``1949-01``)."""
-    by_lower = {c.lower(): c for c in frame.columns}
+    ``TIME_COLUMN_NAMES`` (in another case only if it does not hold numbers), else an
+    unnamed first column of dates (the index ``to_csv`` writes), else the only column of
+    ``datetime64`` type, else the only non-numeric column if all of it reads as
+    distinct, increasing dates (``Month`` of ``1949-01``)."""
+    named = next((name for name in TIME_COLUMN_NAMES if name in frame.columns), None)
+    if named is not None:  # checked as the time column, numbers refused
+        return named
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    by_lower = {c.lower(): c for c in text}  # "Date": only if it does not hold numbers
     named = next((by_lower[name] for name in TIME_COLUMN_NAMES if name in by_lower), None)
     if named is not None:
         return named
     first = frame.columns[0]
     if first == UNNAMED_INDEX and _holds_dates(frame[first]):
         return first
-    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     dates = [c for c in text if pd.api.types.is_datetime64_any_dtype(frame[c])]
     if len(dates) == 1:
         return dates[0]
@@ -226,12 +230,14 @@ def _find_time_column(frame: pd.DataFrame) -> str | None:
 
 
 def _holds_dates(column: pd.Series) -> bool:
-    """Whether every value of ``column`` is a string that reads as a date."""
+    """Whether ``column`` is strings that read as distinct, increasing dates (so a text
+    category such as "2019"/"2020" repeated over the rows is not taken as the time)."""
     if not column.map(lambda value: isinstance(value, str)).all():
         return False
     with warnings.catch_warnings():  # "could not infer format": a fallback parse per value
         warnings.simplefilter("ignore", UserWarning)
-        return not pd.to_datetime(column, errors="coerce").isna().any()
+        times = pd.to_datetime(column, errors="coerce")
+    return not times.isna().any() and times.is_unique and times.is_monotonic_increasing
 
 
 def _target_names(frame, target, covariates) -> list[str]:
