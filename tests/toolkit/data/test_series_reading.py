@@ -41,9 +41,9 @@ def test_time_columns_pandas_and_classic_datasets_write_are_found(tmp_path):
         read_series(stamped, **READ)
     # Found in another case only when not numbers (YYYYMMDD ints stay a column, as before);
     # a text category of repeated years is not the time; row numbers with a gap are rows.
-    for frame, target in ((pd.DataFrame({"Date": 20240101 + np.arange(6), "v": 1.0}), "v"),
-                          (pd.DataFrame({"grp": ["2019", "2020"] * 3, "v": 1.0}), "v")):
-        series = read_series(frame, **{**READ, "target": target})
+    for other in (pd.DataFrame({"Date": 20240101 + np.arange(6), "v": 1.0}),
+                  pd.DataFrame({"grp": ["2019", "2020"] * 3, "v": 1.0})):
+        series = read_series(other, **{**READ, "target": "v"})
         assert series.freq == 1 and len(series) == 6
     pd.DataFrame({"v": np.arange(6.0)}).drop(index=[4]).to_csv(tmp_path / "gap.csv")
     assert read_series(tmp_path / "gap.csv", **READ).freq == 1
