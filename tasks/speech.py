@@ -348,7 +348,8 @@ class SpeechTask(ClassificationTask):
                                  f"vocabulary {self.vocabulary_}.")
             if self.num_samples_ is not None and len(waveform) > self.num_samples_:
                 raise ValueError(
-                    f"Clip {row} lasts {len(waveform) / self.sample_rate_:.2f} s, longer than "
+                    f"A clip transcribed {examples.y[row]!r:.60} lasts "
+                    f"{len(waveform) / self.sample_rate_:.2f} s, longer than "
                     f"duration={self.num_samples_ / self.sample_rate_:.2f} s: cut to it, it would "
                     "lose speech its transcript keeps. Pass duration=None (variable lengths) "
                     "or one covering the longest clip.")

@@ -54,7 +54,8 @@ def read_voc(source) -> list[AnnotatedImage]:
         In sorted file order. The image is looked for next to the XML, in a sibling
         ``images``/``JPEGImages``/``PNGImages`` folder, then at the XML's ``path``.
         Objects marked ``<difficult>1</difficult>`` are left out (from training and
-        evaluation alike), as COCO's crowd regions are.
+        evaluation alike), as COCO's crowd regions are; the VOC protocol would instead
+        ignore detections of them in evaluation.
 
     Examples
     --------
@@ -97,7 +98,7 @@ def _read_voc_file(path: Path) -> AnnotatedImage:
     boxes, labels = [], []
     for item in root.iter("object"):
         if (item.findtext("difficult") or "0").strip() == "1":
-            continue  # VOC's difficult objects are left out, as in detectron2's VOC reader
+            continue  # VOC's difficult objects are left out, as Ultralytics' VOC.yaml does
         box = item.find("bndbox")
         boxes.append([_number(box.findtext(c) if box is not None else None)
                       for c in _VOC_COORDINATES])

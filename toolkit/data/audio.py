@@ -88,11 +88,14 @@ def load_waveforms(X, *, sample_rate: int | None) -> tuple[list[np.ndarray], int
         raise TypeError("Expected a list of .wav paths, a folder or waveform arrays. "
                         f"Received: {type(X).__name__}")
     waveforms = []
+    paths = [i for i, entry in enumerate(X) if isinstance(entry, (str, Path))]
+    if paths and len(paths) < len(X) and is_audio_path_list([X[i] for i in paths]):
+        raise ValueError("X mixes file paths and waveform arrays: pass one kind (read the "
+                         "files, or write the arrays to WAV). Received: entry "
+                         f"{paths[0]}, {str(X[paths[0]])!r}, among arrays")
     for index, waveform in enumerate(X):
         if isinstance(waveform, (str, Path)) and Path(waveform).suffix.lower() in AUDIO_SUFFIXES:
-            raise ValueError("X mixes file paths and waveform arrays: pass one kind (read the "
-                             f"files, or write the arrays to WAV). Received: entry {index}, "
-                             f"{str(waveform)!r}, among arrays")
+            continue  # other entries are the paths that are not WAV: named below
         if isinstance(waveform, (str, Path)):
             raise ValueError(f"Entry {index} is a path but not a {'/'.join(AUDIO_SUFFIXES)} "
                              "file; only WAV is read (convert other formats first, e.g. with "

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from toolkit.data.audio import MAX_CHANNELS
 from toolkit.data.tables import TABLE_SUFFIXES, read_table, split_columns
 from toolkit.data.tfds_source import is_tfds_spec, load_tfds
 from toolkit.preprocessing.labels import check_labels
@@ -98,6 +99,8 @@ def read_inputs(
                                            example_rank=example_rank,
                                            default_input_names=(PATH_COLUMNS if input_paths
                                                                 else TEXT_COLUMNS))
+        if y_from_data is not None:
+            check_no_extra_labels(y, "X, a dataset of (input, label) pairs,")
         return x, read_labels(y_from_data if y is None else y, require_labels)
     if isinstance(X, pd.DataFrame):
         return _read_frame(X, y, folder=None, require_labels=require_labels,
@@ -124,10 +127,10 @@ def dataset_to_arrays(
 
     A dict element's input and label are its ``input_column`` and ``label_column`` keys
     (by default the first of ``default_input_names`` present, else the first other key,
-    and ``"label"``, else the last key), as for a table's columns. Batched datasets are unbatched (see
-    :func:`_batched`; ``example_rank`` is the rank of one input example: an image's 3, a
-    waveform's 2 as ``tf.audio.decode_wav`` gives it). Inputs of different shapes come
-    back as an object array of arrays.
+    and ``"label"``, else the last key), as for a table's columns. Batched datasets are
+    unbatched (see :func:`_batched`; ``example_rank`` is the rank of one input example:
+    an image's 3, a waveform's 2 as ``tf.audio.decode_wav`` gives it). Inputs of
+    different shapes come back as an object array of arrays.
     """
     if dataset.cardinality() == tf.data.INFINITE_CARDINALITY:
         raise ValueError("The dataset repeats forever (.repeat() without a count), so it "
@@ -178,7 +181,9 @@ def _batched(spec, *, paired: bool, example_rank: int | None) -> bool:
     inputs' first axis are a batch (``drop_remainder`` batches have a fixed size).
     Float labels of a fixed length are one-hot rows, left for :func:`read_labels` to
     refuse. Inputs alone are a batch when their rank exceeds ``example_rank`` (a text's
-    is 0, as a text is one scalar string).
+    is 0, as a text is one scalar string), or equals it with a last axis too wide to be
+    channels: ``(None, 28, 28)`` is a batch of grey images, ``(None, 800)`` of mono
+    waveforms (``(None, None)`` stays one clip of unknown channels).
     """
     if paired:
         x_spec, label_spec = spec
@@ -190,8 +195,12 @@ def _batched(spec, *, paired: bool, example_rank: int | None) -> bool:
         return bool(x_spec.shape.rank) and x_spec.shape[0] == batch
     if spec.dtype == tf.string:
         example_rank = 0
-    return example_rank is not None and spec.shape.rank is not None and (
-        spec.shape.rank > example_rank)
+    if example_rank is None or spec.shape.rank is None:
+        return False
+    if spec.shape.rank == example_rank and example_rank:  # grey images, mono waveforms
+        channels = spec.shape[-1]
+        return channels is not None and channels > MAX_CHANNELS
+    return spec.shape.rank > example_rank
 
 
 def _read_path(path, y, require_labels, read_folder, **columns):

@@ -87,8 +87,9 @@ def split_columns(
     ``label_column=None`` means the first of ``default_label_names`` present, else
     (when labels are required) the last column;
     ``input_column=None`` means the first of ``default_input_names`` present, else the
-    first column of text that is not the label column, else the first other column. ``input_name`` is what errors call
-    ``input_column`` (the caller's parameter, such as ``"text_column"``).
+    first column of text that is not the label column, else the first other column.
+    ``input_name`` is what errors call ``input_column`` (the caller's parameter, such as
+    ``"text_column"``).
     """
     columns = [str(c) for c in frame.columns]
     # Columns are named by text: a DataFrame's column 0 is "0" (as in a file's header).

@@ -18,7 +18,7 @@ def is_tfds_spec(value: object) -> bool:
 def load_tfds(
     spec: str, *, data_dir: str | Path | None = None, download: bool = True
 ) -> tf.data.Dataset:
-    """Load ``"tfds:NAME[:SPLIT]"`` as a supervised ``(input, label)`` dataset.
+    """Load ``"tfds:NAME[:SPLIT]"``: ``(input, label)`` pairs, or dicts without supervised keys.
 
     Parameters
     ----------

@@ -24,7 +24,6 @@ MAX_WORD_CHARS = 20
 CASINGS = ("pad", "lower", "upper", "title", "numeric", "has_digit", "mixed", "other")
 
 
-
 def _mark_ranges() -> str:
     """A regex class body of the Basic Multilingual Plane's combining marks (Unicode
     category M: accents typed apart, Indic vowel signs), which ``\\w`` leaves out."""

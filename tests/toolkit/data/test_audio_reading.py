@@ -42,6 +42,8 @@ def test_arrays_need_a_rate_and_numbers():
         load_waveforms("clip.wav", sample_rate=8000)
     with pytest.raises(ValueError, match="mixes file paths and waveform arrays"):
         load_waveforms(["clip.wav", np.zeros(10)], sample_rate=8000)
+    with pytest.raises(ValueError, match=r"Entry 1 is a path but not a \.wav file"):
+        load_waveforms(["clip.wav", "clip.mp3"], sample_rate=8000)
 
 
 def test_class_per_subfolder(tmp_path):

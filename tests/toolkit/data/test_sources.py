@@ -71,6 +71,11 @@ def test_batched_datasets_of_arrays_are_unbatched_and_ragged_inputs_kept_apart()
                     tf.data.Dataset.from_tensor_slices(images)):
         x, _ = read_inputs(dataset, None, require_labels=False, example_rank=3)
         assert np.array_equal(x, images)
+    grey, mono = np.zeros((6, 16, 16), "float32"), np.zeros((6, 800), "float32")  # no channels
+    for array, rank in ((grey, 3), (mono, 2)):
+        x, _ = read_inputs(tf.data.Dataset.from_tensor_slices(array).batch(4), None,
+                           require_labels=False, example_rank=rank)
+        assert np.array_equal(x, array)
     # One-hot rows are not a batch: they reach the one-label-per-example check.
     one_hot = tf.data.Dataset.from_tensor_slices((images, np.eye(3, dtype="float32")[labels]))
     with pytest.raises(ValueError, match="not one-hot rows"):
@@ -80,6 +85,12 @@ def test_batched_datasets_of_arrays_are_unbatched_and_ragged_inputs_kept_apart()
         lambda: iter(waveforms), output_signature=tf.TensorSpec([None], tf.float32))
     x, _ = read_inputs(ragged, None, require_labels=False, example_rank=2)
     assert x.dtype == object and [list(w) for w in x] == [list(w) for w in waveforms]
+
+
+def test_labels_beside_a_labelled_dataset_are_refused():
+    pairs = tf.data.Dataset.from_tensor_slices((TEXTS, LABELS))
+    with pytest.raises(ValueError, match="dataset of .input, label. pairs, carries its own"):
+        _read(pairs, [5, 6, 7, 8])
 
 
 def test_dict_datasets_are_read_by_column_name_and_endless_ones_refused():
