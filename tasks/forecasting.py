@@ -214,7 +214,6 @@ class ForecastingTask(RegressorMixin, Task):
                     or not np.all((levels > 0) & (levels < 1)) or np.any(np.diff(levels) <= 0)):
                 raise ValueError("quantiles must be increasing levels in (0, 1), e.g. "
                                  f"[0.1, 0.5, 0.9]. Received: quantiles={self.quantiles!r}")
-
         if self.season is not None:
             season = self._check_positive_int("season", self.season)
             if season > self.lookback:
