@@ -1,5 +1,7 @@
 """Forecasting task: no leakage, exact scaling, baselines, save/load, clear errors, real ETTh1."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -109,6 +111,14 @@ def test_save_load_round_trip_returns_the_same_forecast(tmp_path):
     assert np.all(np.diff(before.to_numpy(), axis=1) >= 0)  # quantiles never cross
     report = loaded.evaluate(data)
     assert 0 <= report.metrics["coverage"] <= 1 and report.metrics["nominal_coverage"] == 0.8
+    # Saved before quantiles had to include 0.5: it loads and predicts; scoring is refused.
+    document = json.loads((tmp_path / "model" / "task.json").read_text())
+    document["params"]["quantiles"] = [0.1, 0.4, 0.9]
+    (tmp_path / "model" / "task.json").write_text(json.dumps(document))
+    older = Task.load(tmp_path / "model")
+    assert list(older.predict(data).columns) == ["load_q0.1", "load_q0.4", "load_q0.9"]
+    with pytest.raises(ValueError, match="no 0.5 quantile"):
+        older.evaluate(data)
 
 
 def test_multivariate_targets_and_known_future_covariates():
