@@ -239,7 +239,8 @@ class DetectionTask(Task):
                 boxes, labels = check_boxes(record.boxes, record.labels, original, classes=classes,
                                             on_bad=self.on_bad_annotation, where=record.name,
                                             dropped=dropped)
-                targets.append({"boxes": boxes, "labels": labels})
+                targets.append({"boxes": boxes, "labels": labels,
+                                **_ignored_regions(record, original)})
         dropped.warn()
         return Examples(x, targets if targets else None)
 
@@ -452,7 +453,10 @@ class DetectionTask(Task):
                              f"{len(examples)} images without boxes")
         found = self._detections(examples, outputs)
         index = {name: i for i, name in enumerate(self.classes_)}
-        truths = [{"boxes": t["boxes"], "labels": np.array([index[n] for n in t["labels"]], int)}
+        truths = [{"boxes": t["boxes"], "labels": np.array([index[n] for n in t["labels"]], int),
+                   "ignored_boxes": t.get("ignored_boxes", np.zeros((0, 4))),
+                   "ignored_labels": np.array([index[n] for n in t.get("ignored_labels", [])
+                                               if n in index], int)}
                   for t in examples.y]
         ids = [{**f, "labels": np.array([index[n] for n in f["labels"]], int)} for f in found]
         metrics = coco_metrics(truths, ids, self.classes_)
@@ -489,14 +493,27 @@ class DetectionTask(Task):
 class _Record:
     """One input image before resizing: a file or an array, with boxes when labelled."""
 
-    def __init__(self, path=None, image=None, boxes=None, labels=None, name=None):
+    def __init__(self, path=None, image=None, boxes=None, labels=None, name=None,
+                 ignored_boxes=None, ignored_labels=()):
         self.path, self.image, self.boxes, self.labels = path, image, boxes, labels
         self.name = name or (str(path) if path is not None else "")
+        self.ignored_boxes, self.ignored_labels = ignored_boxes, list(ignored_labels)
 
     @classmethod
     def from_file(cls, record: AnnotatedImage) -> _Record:
         return cls(path=record.path, boxes=record.boxes, labels=_plain(record.labels),
-                   name=str(record.path))
+                   name=str(record.path), ignored_boxes=record.ignored_boxes,
+                   ignored_labels=_plain(record.ignored_labels))
+
+
+def _ignored_regions(record: _Record, size: tuple[int, int]) -> dict:
+    """A record's ignored regions (difficult objects, crowds) as target keys, clipped to
+    the image and dropped when malformed: they only ever excuse detections."""
+    if not record.ignored_labels:
+        return {}
+    boxes, labels = check_boxes(record.ignored_boxes, record.ignored_labels, size,
+                                on_bad="drop")
+    return {"ignored_boxes": boxes, "ignored_labels": labels}
 
 
 def _has_xml(folder: Path) -> bool:

@@ -50,6 +50,22 @@ def fitted(tmp_path_factory):
     return task.fit(str(folder)), images, targets
 
 
+def test_voc_difficult_objects_are_ignored_not_learned_or_scored(fitted, tmp_path):
+    task, images, targets = fitted
+    plain, marked = tmp_path / "plain", tmp_path / "marked"
+    for folder in (plain, marked):
+        folder.mkdir()
+        _voc_folder(folder, images[:8], targets[:8])
+    difficult = ("<object><name>square</name><difficult>1</difficult><bndbox><xmin>0</xmin>"
+                 "<ymin>0</ymin><xmax>6</xmax><ymax>6</ymax></bndbox></object></annotation>")
+    for xml in marked.glob("*.xml"):
+        xml.write_text(xml.read_text().replace("</annotation>", difficult))
+    examples = task._read(str(marked), training=True)
+    assert all(len(t["ignored_boxes"]) == 1 and len(t["boxes"]) == 1 for t in examples.y)
+    # A detection of a difficult object is no false positive: the score can only rise.
+    assert task.score(str(marked)) >= task.score(str(plain)) - 1e-9
+
+
 def test_predict_returns_boxes_in_each_input_images_pixels(fitted):
     task, images, _ = fitted
     big = np.zeros((96, 144, 3), "uint8")  # a different size and aspect than training

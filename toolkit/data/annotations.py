@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +30,17 @@ class AnnotatedImage:
     """One image file and its boxes.
 
     ``boxes`` are ``xyxy`` pixels of the file as stored; ``size`` is ``(height, width)``
-    as the annotation states it (``None`` when it does not).
+    as the annotation states it (``None`` when it does not). ``ignored_boxes`` and
+    ``ignored_labels`` are regions neither learned nor scored (VOC's difficult objects,
+    COCO's crowds): evaluation neither credits nor penalises a detection of them.
     """
 
     path: Path
     boxes: np.ndarray
     labels: list
     size: tuple[int, int] | None = None
+    ignored_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), "float32"))
+    ignored_labels: list = field(default_factory=list)
 
 
 def read_voc(source) -> list[AnnotatedImage]:
@@ -53,9 +57,9 @@ def read_voc(source) -> list[AnnotatedImage]:
     list of AnnotatedImage
         In sorted file order. The image is looked for next to the XML, in a sibling
         ``images``/``JPEGImages``/``PNGImages`` folder, then at the XML's ``path``.
-        Objects marked ``<difficult>1</difficult>`` are left out (from training and
-        evaluation alike), as COCO's crowd regions are; the VOC protocol would instead
-        ignore detections of them in evaluation.
+        Objects marked ``<difficult>1</difficult>`` are ``ignored_boxes``: not learned,
+        and in evaluation a detection of one is neither a hit nor a false positive (the
+        VOC protocol).
 
     Examples
     --------
@@ -95,10 +99,9 @@ def _read_voc_file(path: Path) -> AnnotatedImage:
     filename = (root.findtext("filename") or "").strip()
     if not filename:
         raise ValueError(f"{str(path)!r} has no <filename>: cannot find its image.")
-    boxes, labels = [], []
+    kept, difficult = ([], []), ([], [])  # (boxes, labels) each
     for item in root.iter("object"):
-        if (item.findtext("difficult") or "0").strip() == "1":
-            continue  # VOC's difficult objects are left out, as Ultralytics' VOC.yaml does
+        boxes, labels = difficult if (item.findtext("difficult") or "0").strip() == "1" else kept
         box = item.find("bndbox")
         boxes.append([_number(box.findtext(c) if box is not None else None)
                       for c in _VOC_COORDINATES])
@@ -108,7 +111,8 @@ def _read_voc_file(path: Path) -> AnnotatedImage:
     if np.isfinite(height) and np.isfinite(width) and height > 0 and width > 0:
         size = (int(height), int(width))
     return AnnotatedImage(_find_image(path, filename, root.findtext("path")),
-                          np.asarray(boxes, "float32").reshape(-1, 4), labels, size)
+                          np.asarray(kept[0], "float32").reshape(-1, 4), kept[1], size,
+                          np.asarray(difficult[0], "float32").reshape(-1, 4), difficult[1])
 
 
 def _find_image(xml_path: Path, filename: str, stated_path: str | None) -> Path:
@@ -199,8 +203,9 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
     (list of AnnotatedImage, list of str)
         One record per image (images without boxes included) and the category names in
         category-id order. COCO boxes are ``xywh`` and are converted to ``xyxy``;
-        crowd regions (``iscrowd=1``) are left out, as in torchvision's training
-        references.
+        crowd regions (``iscrowd=1``) are ``ignored_boxes``: not learned (as in
+        torchvision's training references) and ignored in evaluation (as pycocotools
+        does).
     """
     json_path = Path(json_path)
     try:
@@ -208,7 +213,7 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
         images, categories = document["images"], document["categories"]
         annotations = document.get("annotations", [])
         names = {c["id"]: str(c["name"]) for c in categories}
-        per_image = {image["id"]: ([], []) for image in images}
+        per_image = {image["id"]: ([], [], [], []) for image in images}  # boxes, labels, crowds
         files = {image["id"]: str(image["file_name"]) for image in images}
         if not all(isinstance(annotation, dict) for annotation in annotations):
             raise TypeError("every annotation must be a JSON object")
@@ -223,10 +228,10 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
             raise ValueError(f"{str(json_path)!r}: annotation {annotation.get('id')!r} refers to "
                              f"an unknown category. Received: category_id="
                              f"{annotation.get('category_id')!r}, categories {sorted(names)}")
-        if annotation.get("iscrowd"):
-            continue  # a crowd region (RLE mask), not one object: not a box to learn
         x, y, w, h = [_number(v) for v in (list(annotation.get("bbox") or []) + [None] * 4)[:4]]
-        boxes, labels = per_image[annotation["image_id"]]
+        boxes, labels, crowd_boxes, crowd_labels = per_image[annotation["image_id"]]
+        if annotation.get("iscrowd"):  # a crowd region, not one object: ignored
+            boxes, labels = crowd_boxes, crowd_labels
         boxes.append([x, y, x + w, y + h])
         labels.append(names[annotation["category_id"]])
     records = []
@@ -234,11 +239,13 @@ def read_coco(json_path, image_dir=None) -> tuple[list[AnnotatedImage], list[str
         name = files[image["id"]]
         path = next((p for p in (folder / name, folder / "images" / name) if p.is_file()),
                     folder / name)
-        boxes, labels = per_image[image["id"]]
+        boxes, labels, crowd_boxes, crowd_labels = per_image[image["id"]]
         size = ((int(image["height"]), int(image["width"]))
                 if "height" in image and "width" in image else None)
         records.append(AnnotatedImage(path, np.asarray(boxes, "float32").reshape(-1, 4),
-                                      labels, size))
+                                      labels, size,
+                                      np.asarray(crowd_boxes, "float32").reshape(-1, 4),
+                                      crowd_labels))
     return records, [names[k] for k in sorted(names)]
 
 

@@ -21,7 +21,10 @@ def coco_metrics(ground_truth: list[dict], detections: list[dict], classes: list
     Parameters
     ----------
     ground_truth : list of dict
-        Per image ``{"boxes" (m, 4) xyxy pixels, "labels" (m,) class ids}``.
+        Per image ``{"boxes" (m, 4) xyxy pixels, "labels" (m,) class ids}``, and
+        optionally ``"ignored_boxes"``/``"ignored_labels"``: regions (VOC's difficult
+        objects, COCO's crowds) that pycocotools matches as crowds, so a detection of
+        one is neither a hit nor a false positive.
     detections : list of dict
         Per image ``{"boxes", "scores", "labels"}`` in the same coordinates.
     classes : list
@@ -54,21 +57,25 @@ def coco_metrics(ground_truth: list[dict], detections: list[dict], classes: list
     images, annotations, results = [], [], []
     for image_id, (truth, found) in enumerate(zip(ground_truth, detections), start=1):
         images.append({"id": image_id})
-        for box, label in zip(np.asarray(truth["boxes"]).reshape(-1, 4), truth["labels"]):
-            x1, y1, x2, y2 = (float(v) for v in box)
-            annotations.append({"id": len(annotations) + 1, "image_id": image_id,
-                                "category_id": int(label) + 1, "bbox": [x1, y1, x2 - x1, y2 - y1],
-                                "area": (x2 - x1) * (y2 - y1), "iscrowd": 0})
+        for crowd, (boxes, labels) in enumerate((
+                (truth["boxes"], truth["labels"]),
+                (truth.get("ignored_boxes", ()), truth.get("ignored_labels", ())))):
+            for box, label in zip(np.asarray(boxes, "float64").reshape(-1, 4), labels):
+                x1, y1, x2, y2 = (float(v) for v in box)
+                annotations.append({"id": len(annotations) + 1, "image_id": image_id,
+                                    "category_id": int(label) + 1,
+                                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                                    "area": (x2 - x1) * (y2 - y1), "iscrowd": crowd})
         for box, score, label in zip(np.asarray(found["boxes"]).reshape(-1, 4), found["scores"],
                                      found["labels"]):
             x1, y1, x2, y2 = (float(v) for v in box)
             results.append({"image_id": image_id, "category_id": int(label) + 1,
                             "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)})
-    if not annotations:
+    if not any(not a["iscrowd"] for a in annotations):
         raise ValueError("No ground-truth boxes to score against, so AP is undefined: "
                          "evaluate on images that hold boxes.")
     if not results:  # nothing found: AP 0 wherever there was something to find
-        return _nothing_found(annotations, classes)
+        return _nothing_found([a for a in annotations if not a["iscrowd"]], classes)
     truth_api = COCO()
     truth_api.dataset = {"images": images, "annotations": annotations,
                          "categories": [{"id": i + 1, "name": str(n)} for i, n in enumerate(classes)]}

@@ -32,7 +32,7 @@ def test_voc_folder_is_read_with_images_found(voc_folder):
     assert np.isnan(records[0].boxes[1, 1])  # "x" is not a number: flagged later
 
 
-def test_voc_difficult_objects_are_left_out(voc_folder):
+def test_voc_difficult_objects_are_ignored_regions(voc_folder):
     path = voc_folder / "annotations" / "a.xml"
     difficult = "<difficult>1</difficult><bndbox><xmin>20</xmin>"
     path.write_text(VOC.format(name="a.jpg").replace(
@@ -40,6 +40,7 @@ def test_voc_difficult_objects_are_left_out(voc_folder):
         "<name>dog</name><bndbox><xmin>5</xmin>", f"<name>dog</name>{difficult}"))
     record = read_voc(path)[0]
     assert record.labels == ["cat"] and record.boxes.shape == (1, 4)
+    assert record.ignored_labels == ["dog"] and record.ignored_boxes.shape == (1, 4)
 
 
 def test_voc_errors_are_clear(voc_folder, tmp_path):
@@ -71,6 +72,8 @@ def test_coco_file_is_read_as_xyxy(tmp_path):
         "images": [{"id": 7, "file_name": "a.png", "height": 30}]}))
     records, _ = read_coco(tmp_path / "instances.json")
     assert records[0].labels == ["cat"] and records[0].size is None
+    assert records[0].ignored_labels == ["cat"]  # the crowd: ignored in evaluation
+    np.testing.assert_allclose(records[0].ignored_boxes, [[0, 0, 40, 30]])
     document["annotations"][0]["image_id"] = 8
     (tmp_path / "instances.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="unknown image"):

@@ -29,6 +29,19 @@ def test_wrong_class_and_loose_boxes_score_lower():
     assert metrics["per_class"]["dog"]["ap"] == pytest.approx(0.5 * 4 / 10)
 
 
+def test_a_detection_of_an_ignored_region_is_neither_hit_nor_false_positive():
+    found = [{"boxes": np.array([[50, 50, 60, 60], [0, 0, 10, 10], [20, 20, 40, 40]], "float32"),
+              "scores": np.array([0.95, 0.9, 0.8]), "labels": np.array([0, 0, 1])}]
+    assert coco_metrics(TRUTH, found, ["cat", "dog"])["per_class"]["cat"]["ap50"] < 0.9
+    ignored = [{**TRUTH[0], "ignored_boxes": np.array([[50, 50, 60, 60]], "float32"),
+                "ignored_labels": np.array([0])}]
+    metrics = coco_metrics(ignored, found, ["cat", "dog"])
+    assert metrics["map50"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="No ground-truth boxes"):  # ignored ones do not count
+        coco_metrics([{**ignored[0], "boxes": np.zeros((0, 4)), "labels": np.zeros(0, int)}],
+                     found, ["cat", "dog"])
+
+
 def test_no_detections_score_zero():
     found = [{"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "labels": np.zeros(0, int)}]
     metrics = coco_metrics(TRUTH, found, ["cat", "dog", "bird"])
