@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin
 
 from toolkit.data.examples import Examples
 from toolkit.evaluation.classification import ClassificationReport
-from toolkit.preprocessing.labels import encode_labels, fit_classes
+from toolkit.preprocessing.labels import check_whole_numbers, encode_labels, fit_classes
 from toolkit.task import Task
 
 
@@ -26,6 +26,7 @@ class ClassificationTask(ClassifierMixin, Task):
 
     def _fit_labels(self, examples: Examples) -> None:
         self.classes_ = fit_classes(examples.y)
+        check_whole_numbers(self.classes_)  # in fit only: saved tasks still load
 
     def _encode_targets(self, examples: Examples):
         return None if examples.y is None else encode_labels(examples.y, self.classes_)

@@ -44,6 +44,12 @@ def test_bad_parameters_are_named(params, match, tiny_images, fast_image_params)
         Task("image_classification", **{**fast_image_params, **params}).fit(*tiny_images)
 
 
+def test_fractional_labels_are_refused_as_a_regression_target(tiny_images, fast_image_params):
+    images, labels = tiny_images
+    with pytest.raises(ValueError, match="fractional numbers are a regression target"):
+        Task("image_classification", **fast_image_params).fit(images, labels * 0.5 + 0.1)
+
+
 @pytest.mark.parametrize("image_size", [-5, 0, (32, 0), "32"])
 def test_bad_image_size_is_named(image_size, tiny_images, fast_image_params):
     with pytest.raises(ValueError, match="image_size"):
@@ -85,6 +91,9 @@ def test_folder_and_file_inputs_round_trip(tmp_path, tiny_images, fast_image_par
         task.predict([str(tmp_path / "missing.png")])
     with pytest.raises(ValueError, match="class subfolders, carries its own labels"):
         task.score(str(tmp_path / "data"), labels[:24])  # the folder names are the labels
+    # One path alone, or paths in a Series, are images as a list of them is.
+    np.testing.assert_array_equal(task.predict(pd.Series(files)), task.predict(files))
+    np.testing.assert_array_equal(task.predict(files[0]), task.predict(files[:1]))
 
 
 def test_a_table_of_image_paths(tmp_path, tiny_images, fast_image_params):

@@ -138,6 +138,10 @@ def dataset_to_arrays(
     spec = dataset.element_spec
     if isinstance(spec, tuple) and len(spec) == 1:
         dataset, spec = dataset.map(lambda x: x), spec[0]  # (x,): inputs only
+    if isinstance(spec, dict) and len(spec) == 1 and (label_column or "label") not in spec:
+        (key,) = spec  # {"image": ...}: inputs only, as predict takes them
+        dataset = dataset.map(lambda element: element[key])
+        spec = dataset.element_spec
     if isinstance(spec, dict) and len(spec) < 2:
         raise ValueError("A dataset of dicts needs an input key and a label key (e.g. "
                          f"'text' and 'label'). Received: keys {list(spec)}")
@@ -178,8 +182,8 @@ def _batched(spec, *, paired: bool, example_rank: int | None) -> bool:
     """Whether a dataset's elements are batches, not examples.
 
     Labels are one scalar per example, so labels of rank 1 whose length matches the
-    inputs' first axis are a batch (``drop_remainder`` batches have a fixed size).
-    Float labels of a fixed length are one-hot rows, left for :func:`read_labels` to
+    inputs' first axis are a batch (``drop_remainder`` batches have a fixed size);
+    one-hot rows, whose length is the class count, are left for :func:`read_labels` to
     refuse. Inputs alone are a batch when their rank exceeds ``example_rank`` (a text's
     is 0, as a text is one scalar string), or equals it with a last axis too wide to be
     channels: ``(None, 28, 28)`` is a batch of grey images, ``(None, 800)`` of mono
@@ -189,10 +193,7 @@ def _batched(spec, *, paired: bool, example_rank: int | None) -> bool:
         x_spec, label_spec = spec
         if not hasattr(x_spec, "shape") or not label_spec.shape.rank:
             return False
-        batch = label_spec.shape[0]
-        if batch is not None and label_spec.dtype.is_floating:
-            return False
-        return bool(x_spec.shape.rank) and x_spec.shape[0] == batch
+        return bool(x_spec.shape.rank) and x_spec.shape[0] == label_spec.shape[0]
     if spec.dtype == tf.string:
         example_rank = 0
     if example_rank is None or spec.shape.rank is None:
@@ -299,4 +300,6 @@ def read_labels(y: Any, require_labels: bool) -> np.ndarray | None:
         # Re-infer: ints or strings boxed as objects (pandas, tf.data) become a typed
         # array, so scikit-learn's metrics see binary/multiclass targets.
         values = np.asarray(values.tolist())
+    if values.dtype.kind == "S":  # bytes, as NumPy "S" arrays hold text: scikit-learn and
+        values = np.char.decode(values, "utf-8")  # JSON take str
     return values

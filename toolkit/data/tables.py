@@ -43,23 +43,30 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 #: A header cell of this many words is a sentence, not a column name.
 HEADER_MAX_WORDS = 6
+#: A header cell ending so is a file path (an image, a clip, a mask), not a column name.
+DATA_FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".wav")
 
 
 def _check_header(frame: pd.DataFrame, path: Path) -> None:
     """Refuse a first row that is data, which pandas would take as the header and drop:
-    one cell a sentence (a text) while another is also a value of its column (a label),
-    as in a headerless ``text<TAB>label`` file. Either alone is a legitimate header (a
-    descriptive column name; a column named after one of its values)."""
+    one cell a sentence or a file path while another is also a value of its column (a
+    label), as in a headerless ``text<TAB>label`` or ``path,label`` file, or every cell
+    a file path (image and mask). A sentence alone is a descriptive column name, and a
+    column may be named after one of its values."""
     names = [str(name) for name in frame.columns]
-    sentence = next((n for n in names if len(n.split()) >= HEADER_MAX_WORDS), None)
-    repeated = next((str(name) for name in frame.columns if str(name) != sentence
+    paths = [n for n in names if n.strip().lower().endswith(DATA_FILE_SUFFIXES)]
+    datum = next((n for n in names if len(n.split()) >= HEADER_MAX_WORDS), None) or next(
+        iter(paths), None)
+    repeated = next((str(name) for name in frame.columns if str(name) != datum
                      and _holds_value(frame[name], name)), None)
-    if sentence is not None and repeated is not None:
+    if datum is not None and (repeated is not None or len(paths) == len(names)):
+        reason = (f"{repeated[:40]!r} is also a value of its column" if repeated is not None
+                  else "every cell is a file path")
         raise ValueError(
-            f"The first row of {str(path)!r} looks like data, not a header: {sentence[:40]!r} "
-            f"is a sentence and {repeated[:40]!r} is also a value of its column. Table files "
-            "need a header row naming the columns; or read this one with "
-            "pandas.read_csv(path, sep=..., header=None, names=[...]) and pass the DataFrame.")
+            f"The first row of {str(path)!r} looks like data, not a header: {datum[:40]!r} "
+            f"is a sentence or a file path and {reason}. Table files need a header row "
+            "naming the columns; or read this one with pandas.read_csv(path, sep=..., "
+            "header=None, names=[...]) and pass the DataFrame.")
 
 
 def _holds_value(column: pd.Series, name) -> bool:

@@ -54,6 +54,25 @@ def fit_classes(y: np.ndarray) -> np.ndarray:
     return classes
 
 
+def check_whole_numbers(classes: np.ndarray) -> None:
+    """Refuse float class labels with fractions (0.25): a regression target, which
+    scikit-learn's classification metrics cannot score.
+
+    Examples
+    --------
+    >>> check_whole_numbers(np.array([0.0, 1.0]))
+    >>> check_whole_numbers(np.array([0.25, 0.75]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Class labels must be text, integers or bools; fractional numbers are a regression target, not classes. Received: 0.25 among 2 distinct labels
+    """
+    if classes.dtype.kind == "f" and not np.all(classes == np.round(classes)):
+        fraction = next(float(c) for c in classes if c != round(c))
+        raise ValueError("Class labels must be text, integers or bools; fractional numbers "
+                         f"are a regression target, not classes. Received: {fraction!r} among "
+                         f"{len(classes)} distinct labels")
+
+
 def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Map labels to their index in ``classes``; unknown labels raise ``ValueError``."""
     check_labels(y)

@@ -76,6 +76,12 @@ def test_batched_datasets_of_arrays_are_unbatched_and_ragged_inputs_kept_apart()
         x, _ = read_inputs(tf.data.Dataset.from_tensor_slices(array).batch(4), None,
                            require_labels=False, example_rank=rank)
         assert np.array_equal(x, array)
+    floats = tf.data.Dataset.from_tensor_slices((images, labels.astype("float32")))
+    x, y = _read(floats.batch(4, drop_remainder=True), example_rank=3)
+    assert len(x) == 4 and y.tolist() == [0.0, 1.0, 2.0, 0.0]
+    x, _ = read_inputs(tf.data.Dataset.from_tensor_slices({"image": images}), None,
+                       require_labels=False, example_rank=3)  # one key: inputs alone
+    assert np.array_equal(x, images)
     # One-hot rows are not a batch: they reach the one-label-per-example check.
     one_hot = tf.data.Dataset.from_tensor_slices((images, np.eye(3, dtype="float32")[labels]))
     with pytest.raises(ValueError, match="not one-hot rows"):
@@ -85,6 +91,11 @@ def test_batched_datasets_of_arrays_are_unbatched_and_ragged_inputs_kept_apart()
         lambda: iter(waveforms), output_signature=tf.TensorSpec([None], tf.float32))
     x, _ = read_inputs(ragged, None, require_labels=False, example_rank=2)
     assert x.dtype == object and [list(w) for w in x] == [list(w) for w in waveforms]
+
+
+def test_bytes_labels_are_read_as_text():
+    _, y = _read(TEXTS, np.array([b"pos", b"neg", b"pos", b"neg"]))
+    assert y.dtype.kind == "U" and y.tolist() == ["pos", "neg", "pos", "neg"]
 
 
 def test_labels_beside_a_labelled_dataset_are_refused():
@@ -129,6 +140,11 @@ def test_a_file_without_a_header_row_is_refused_not_short_of_its_first_row(tmp_p
         (tmp_path / f"{name}.tsv").write_text("\n".join(rows) + "\n")
         with pytest.raises(ValueError, match="looks like data, not a header.*is a sentence"):
             _read(str(tmp_path / f"{name}.tsv"))
+    (tmp_path / "paths.csv").write_text("a/0.png,zero\na/1.png,one\na/2.png,zero\n")
+    (tmp_path / "pairs.csv").write_text("a/0.png,m/0.png\na/1.png,m/1.png\n")
+    for name in ("paths", "pairs"):
+        with pytest.raises(ValueError, match="looks like data.*a file path"):
+            _read(str(tmp_path / f"{name}.csv"))
     # Either sign alone is a header: a descriptive name; a column named after a value.
     (tmp_path / "described.csv").write_text("Month,Sales of shampoo over a three year period\n"
                                             "1-01,266.0\n1-02,145.9\n")
