@@ -19,6 +19,8 @@ _IMAGENET_STD = (0.229, 0.224, 0.225)
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 AUGMENTATIONS = (None, "light", "flip")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+#: RGB to grey (ITU-R 601 luma), as PIL's "L" and ``tf.image.rgb_to_grayscale``.
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 #: PIL modes of grey images wider than 8 bits (16-bit PNGs, 32-bit integer TIFFs).
 _WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I")
 
@@ -244,16 +246,20 @@ def model_channels(normalization: str, pretrained: bool, data_channels: int) -> 
 def match_channels_and_size(images: np.ndarray, channels: int,
                             image_size: tuple[int, int]) -> np.ndarray:
     """Images ``(..., h, w, c)`` with ``channels`` channels (grey repeated to RGB, RGB
-    averaged to grey) at ``image_size`` (bilinear); unchanged where they already match.
+    made grey by ITU-R 601 luma, as PIL and ``tf.image.rgb_to_grayscale`` do, so arrays,
+    files and folders agree) at ``image_size`` (bilinear); unchanged where they already
+    match.
 
     Examples
     --------
     >>> match_channels_and_size(np.zeros((2, 4, 4, 1), "uint8"), 3, (8, 6)).shape
     (2, 8, 6, 3)
+    >>> match_channels_and_size(np.full((1, 2, 2, 3), [255, 0, 0]), 1, (2, 2))[0, 0, 0]
+    array([76.245])
     """
     if images.shape[-1] != channels:
         images = (np.repeat(images, 3, axis=-1) if channels == 3
-                  else images.mean(axis=-1, keepdims=True))
+                  else (np.asarray(images, "float64") @ LUMA_WEIGHTS)[..., np.newaxis])
     if tuple(images.shape[-3:-1]) != tuple(image_size):
         images = tf.image.resize(images, image_size).numpy()
     return images

@@ -93,3 +93,11 @@ def test_float_images_within_zero_to_one_are_warned_about():
         warnings.simplefilter("error")
         for fine in (scaled * 255, np.zeros((2, 4, 4, 3)), (scaled * 255).astype("uint8")):
             assert check_images(fine).shape == (2, 4, 4, 3)
+
+
+def test_colour_arrays_turn_grey_as_colour_files_do(tmp_path):
+    rgb = np.random.default_rng(1).integers(0, 256, (1, 12, 12, 3), dtype="uint8")
+    Image.fromarray(rgb[0]).save(tmp_path / "colour.png")
+    from_file = read_image_files([tmp_path / "colour.png"], (12, 12), 1)
+    from_array = match_channels_and_size(rgb, 1, (12, 12))
+    assert np.abs(from_array - from_file.astype("float64")).max() <= 1.0  # PIL rounds
