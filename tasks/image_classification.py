@@ -6,7 +6,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 
 from toolkit.backbones.registry import get_backbone_spec
@@ -16,7 +15,6 @@ from toolkit.data.sources import read_inputs
 from toolkit.data.tfds_source import is_tfds_spec
 from toolkit.heads.classification import classification_head
 from toolkit.preprocessing.image import (
-    IMAGE_SUFFIXES,
     ImageNormalization,
     as_image_size,
     augmentation_layers,
@@ -171,17 +169,13 @@ class ImageClassificationTask(ClassificationTask):
         if (not training and isinstance(X, (str, Path)) and Path(X).is_dir()
                 and not any(p.is_dir() for p in Path(X).iterdir())):
             X = [str(p) for p in list_images(X)] or X  # a flat folder of images to label
-        if isinstance(X, (str, Path)) and Path(X).is_file() and str(X).lower().endswith(
-                IMAGE_SUFFIXES):
-            X = [str(X)]  # one image (as `toolkit predict DIR photo.png` passes it)
         x, y = read_inputs(
             X, y, require_labels=training, label_column=self.label_column,
             data_dir=self.data_dir, input_paths=True, example_rank=3,
             read_folder=lambda path: read_image_folder(path, self._file_size(), channels),
         )
-        if isinstance(x, pd.Series) or (isinstance(x, np.ndarray) and x.ndim == 1
-                                        and x.dtype.kind in "UO"):
-            x = x.tolist()  # paths given as an array or Series (a table's column is a list)
+        if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype.kind in "UO":
+            x = x.tolist()  # paths given as an array (a table's column is a list already)
         if is_image_path_list(x):
             # Resized as a class folder is, so a model fitted on a folder sees files alike.
             x = read_image_files(x, self._file_size(), channels, interpolation="bilinear")

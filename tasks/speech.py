@@ -9,17 +9,15 @@ model's rate happen before the model.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 
 from toolkit.backbones.registry import get_backbone_spec
 from toolkit.classification import ClassificationTask
-from toolkit.data.audio import is_audio_path_list, load_waveforms, read_audio_folder
+from toolkit.data.audio import load_waveforms, read_audio_folder
 from toolkit.data.checks import check_string_list
 from toolkit.data.examples import Examples
 from toolkit.data.sources import read_inputs
@@ -246,13 +244,9 @@ class SpeechTask(ClassificationTask):
         return super().fit(X, y, validation_data=validation_data)
 
     def _read(self, X, y=None, *, training: bool) -> Examples:
-        if isinstance(X, (str, Path)) and is_audio_path_list([X]) and Path(X).is_file():
-            X = [X]  # one file (as `toolkit predict DIR clip.wav` passes it)
         X, y = read_inputs(X, y, require_labels=training, label_column=self.label_column,
                            read_folder=read_audio_folder, input_paths=True,
                            example_rank=2)  # (samples, channels), as decode_wav gives
-        if isinstance(X, pd.Series):
-            X = X.tolist()
         rate = getattr(self, "sample_rate_", self.sample_rate)
         waveforms, rate = load_waveforms(X, sample_rate=rate)
         if not hasattr(self, "sample_rate_"):

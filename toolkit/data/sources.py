@@ -66,8 +66,9 @@ def read_inputs(
     read_folder : callable, optional
         ``read_folder(path) -> (x, y)`` for directory inputs.
     input_paths : bool
-        The inputs are file paths (images, audio); a table file's relative paths are
-        resolved against the table's folder.
+        The inputs are file paths (images, audio): one such file alone is a list of one,
+        a Series becomes a list, and a table file's relative paths are resolved against
+        the table's folder.
     label_paths : bool
         The labels are file paths too (segmentation masks), resolved the same way and
         returned as a list; the label column is looked for as ``LABEL_PATH_COLUMNS``
@@ -84,6 +85,9 @@ def read_inputs(
         raise ValueError("No input data. Expected X to hold examples. Received: X=None")
     if is_tfds_spec(X):
         X = load_tfds(X, data_dir=data_dir)
+    elif (input_paths and isinstance(X, (str, Path)) and Path(X).is_file()
+          and Path(X).suffix.lower() not in TABLE_SUFFIXES):
+        X = [str(X)]  # one input file (as `toolkit predict DIR photo.png` passes it)
     elif isinstance(X, (str, Path)) and Path(X).exists():
         return _read_path(Path(X), y, require_labels, read_folder, input_column=input_column,
                           label_column=label_column, input_name=input_column_name,
@@ -107,6 +111,8 @@ def read_inputs(
                            input_column=input_column, input_name=input_column_name,
                            label_column=label_column if y is None else None,
                            input_paths=input_paths, label_paths=label_paths)
+    if input_paths and isinstance(X, pd.Series):
+        X = X.tolist()  # file paths (or arrays), as a list of them is read
     return X, read_labels(y, require_labels)
 
 
