@@ -85,14 +85,14 @@ class TextVectorizer:
 
     def fit(self, texts: np.ndarray) -> TextVectorizer:
         self._lookup = None
-        layer = self._layer(vocabulary=None)
-        layer.adapt(self._texts(texts))
+        layer, tensor = self._layer(vocabulary=None), self._texts(texts)
+        layer.adapt(tensor)
         self.vocabulary = [str(t) for t in layer.get_vocabulary()]
         if len(self.vocabulary) <= OOV_ID + 1:
             raise ValueError("The training texts hold no words (all empty or blank). "
                              f"Received: {len(texts)} texts")
         if self.max_length is None:
-            tokens = tf.strings.split(self._standardizer()(self._texts(texts)))
+            tokens = tf.strings.split(self._standardizer()(tensor))
             longest = int(tf.reduce_max(tokens.row_lengths()))
             self.max_length = max(1, min(longest, MAX_AUTO_LENGTH))
         return self
@@ -100,16 +100,17 @@ class TextVectorizer:
     def transform(self, texts: np.ndarray) -> np.ndarray:
         """Token ids ``(n, max_length)``, right-padded with 0; a ``UserWarning`` says how
         many texts were longer and cut."""
-        if self._lookup is None:
-            self._lookup = self._layer(vocabulary=self.vocabulary)
-        composed = self._texts(texts)
-        lengths = tf.strings.split(self._standardizer()(composed)).row_lengths().numpy()
+        if self._lookup is None:  # ragged ids: their lengths show what the cut drops
+            self._lookup = self._layer(vocabulary=self.vocabulary, ragged=True)
+        ids = self._lookup(self._texts(texts))
+        lengths = ids.row_lengths().numpy()
         cut = int(np.count_nonzero(lengths > self.max_length))
         if cut:
             warnings.warn(f"{cut} of {len(lengths)} texts are longer than max_length="
                           f"{self.max_length} tokens (up to {int(lengths.max())}); their ends "
                           "are cut. Set max_length= to keep more.", UserWarning, stacklevel=2)
-        return self._lookup(composed).numpy().astype("int32")
+        shape = (len(lengths), self.max_length)
+        return ids.to_tensor(default_value=PAD_ID, shape=shape).numpy().astype("int32")
 
     def _texts(self, texts) -> tf.Tensor:
         return tf.constant(_composed(texts) if self.standardize == "unicode" else list(texts))
@@ -117,12 +118,12 @@ class TextVectorizer:
     def _standardizer(self):
         return _STANDARDIZERS[self.standardize]
 
-    def _layer(self, vocabulary):
+    def _layer(self, vocabulary, ragged: bool = False):
         return keras.layers.TextVectorization(
             max_tokens=self.max_tokens,
             standardize=self._standardizer(),
-            output_sequence_length=self.max_length,
             vocabulary=vocabulary,
+            ragged=ragged,
         )
 
     def get_state(self) -> dict:
