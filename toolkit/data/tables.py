@@ -8,6 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit.data.audio import AUDIO_SUFFIXES
+from toolkit.preprocessing.image import IMAGE_SUFFIXES
+
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 
 
@@ -44,7 +47,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 #: A header cell of this many words is a sentence, not a column name.
 HEADER_MAX_WORDS = 6
 #: A header cell ending so is a file path (an image, a clip, a mask), not a column name.
-DATA_FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".wav")
+DATA_FILE_SUFFIXES = IMAGE_SUFFIXES + AUDIO_SUFFIXES
 
 
 def _check_header(frame: pd.DataFrame, path: Path) -> None:
@@ -72,11 +75,16 @@ def _check_header(frame: pd.DataFrame, path: Path) -> None:
 def _holds_value(column: pd.Series, name) -> bool:
     """Whether ``column`` holds its own header ``name``, compared as the type pandas read
     the values as (a header is text; 1 and "1" differ, as in ``to_csv`` of int labels)."""
-    if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+    if _is_text(column):
         return bool((column == str(name)).any())
     if pd.api.types.is_integer_dtype(column.dtype) and str(name).lstrip("-").isdigit():
         return bool((column == int(name)).any())
     return False
+
+
+def _is_text(column: pd.Series) -> bool:
+    """Whether pandas read ``column`` as text (object, or pandas 3's string dtype)."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
 
 
 def split_columns(
@@ -118,8 +126,7 @@ def split_columns(
                 f"table with an input column and a label column. Received: columns={columns}"
             )
         # Texts and paths are strings: an integer id column before them is not the input.
-        textual = [c for c in others if frame[c].dtype == object
-                   or pd.api.types.is_string_dtype(frame[c].dtype)]
+        textual = [c for c in others if _is_text(frame[c])]
         input_column = present[0] if present else (textual or others)[0]
     for name, value in ((input_name, input_column), ("label_column", label_column)):
         if value is not None and value not in columns:
