@@ -187,13 +187,11 @@ class NERTask(Task):
         self._check_settings(
             positive_ints=("embedding_dim", "char_embedding_dim", "char_filters", "units"),
             fractions=("dropout", "token_dropout"), choices={"head": ("crf", "softmax")})
-        if self.max_words is not None:
-            self._check_positive_int("max_words", self.max_words)
+        self._size("max_words", optional=True)
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         self._fit_tags(examples)
-        max_words = None if self.max_words is None else self._size("max_words")
-        self.encoder_ = TokenEncoder(max_words).fit(examples.x)
+        self.encoder_ = TokenEncoder(self._size("max_words", optional=True)).fit(examples.x)
 
     def _check_targets(self, examples: Examples) -> None:
         if all(tag == "O" for tags in examples.y for tag in tags):

@@ -160,13 +160,12 @@ class SentimentTask(ClassificationTask):
         get_backbone_spec(self.backbone, kind="sequence")
         self._check_settings(positive_ints=("embedding_dim", "units", "max_tokens"),
                              fractions=("dropout", "token_dropout"))
-        if self.max_length is not None:
-            self._check_positive_int("max_length", self.max_length)
+        self._size("max_length", optional=True)
 
     def _fit_preprocessing(self, examples: Examples) -> None:
         self._fit_labels(examples)
-        max_length = None if self.max_length is None else self._size("max_length")
-        self.vectorizer_ = TextVectorizer(self._size("max_tokens"), max_length).fit(examples.x)
+        self.vectorizer_ = TextVectorizer(self._size("max_tokens"),
+                                          self._size("max_length", optional=True)).fit(examples.x)
 
     def _encode(self, examples: Examples):
         return self.vectorizer_.transform(examples.x), self._encode_targets(examples)

@@ -740,10 +740,14 @@ class Task(BaseEstimator, metaclass=_TaskFactory):
                 raise ValueError(f"{name} must be one of {tuple(valid)}. "
                                  f"Received: {name}={value!r}")
 
-    def _size(self, name: str) -> int:
+    def _size(self, name: str, *, optional: bool = False) -> int | None:
         """The positive-integer parameter ``name`` as a Python ``int``: Keras layers (and
-        JSON) refuse the NumPy integers a grid search over ``np.arange`` passes."""
-        return self._check_positive_int(name, getattr(self, name))
+        JSON) refuse the NumPy integers a grid search over ``np.arange`` passes. With
+        ``optional``, ``None`` (automatic) stays ``None``."""
+        value = getattr(self, name)
+        if optional and value is None:
+            return None
+        return self._check_positive_int(name, value)
 
     @staticmethod
     def _check_path(name: str, value: Any) -> str | os.PathLike | None:
