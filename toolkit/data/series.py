@@ -250,22 +250,22 @@ def _target_names(frame, target, covariates) -> list[str]:
         raise ValueError("No target column. Expected target= to name numeric columns. "
                          f"Received: target={target!r}, columns={list(frame.columns)}")
     missing = [name for name in names if name not in frame.columns]
-    if missing and _array_columns(frame) and _array_columns(pd.DataFrame(columns=names)):
+    if missing and _array_columns(frame.columns) and _array_columns(names):
         raise ValueError(f"An array's columns are matched by position: the task was fitted on "
                          f"{len(names)} column(s) and this array has {frame.shape[1]}.")
     if missing:
         hint = (" (an array's columns are named 'y' or 'y0', 'y1', ...: pass a DataFrame "
-                "with the fitted column names)" if _array_columns(frame)
+                "with the fitted column names)" if _array_columns(frame.columns)
                 else "")
         raise ValueError(f"Target column not found. Expected names among "
                          f"{list(frame.columns)}{hint}. Received: target={target!r}")
     return names
 
 
-def _array_columns(frame: pd.DataFrame) -> bool:
-    """Whether the columns are the names :func:`_as_frame` gives an array's columns."""
-    columns = list(frame.columns)
-    return columns == ["y"] or columns == [f"y{i}" for i in range(len(columns))]
+def _array_columns(names) -> bool:
+    """Whether ``names`` are the column names :func:`_as_frame` gives an array's columns."""
+    columns = list(names)
+    return columns == ["y"] or columns == [f"y{k}" for k in range(len(columns))]
 
 
 def _regularize(frame: pd.DataFrame, freq, fill) -> tuple[pd.DataFrame, str | int]:
